@@ -1,0 +1,36 @@
+# Quick start: `make train` (the main job) and `make test` (ruff + the test suite).
+# Each creates .venv with Python 3.11 and installs the pinned requirements on first use.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CONFIG ?= experiments/configs/playhouse_find.py
+WORKDIR ?= runs/playhouse_find
+
+.PHONY: install install-test train test lint bench
+
+$(VENV)/.installed: requirements.txt setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+train: install
+	$(PY) -m experiments.train --config=$(CONFIG) --workdir=$(WORKDIR)
+
+test: install-test
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+lint: install-test
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: install-test
+	for b in benchmarks/*.py; do $(PY) $$b; done

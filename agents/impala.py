@@ -1,0 +1,248 @@
+"""IMPALA learner: V-trace actor-critic losses, optimiser, a pure update, and acting.
+
+Espeholt et al. 2018, "IMPALA: Scalable Distributed Deep-RL with Importance Weighted
+Actor-Learner Architectures" (https://arxiv.org/abs/1802.01561).
+
+Everything is time-major. A `Trajectory` holds T transitions of B environments:
+`inputs` has T+1 steps (the last one is only bootstrapped from), `discounts[t]` multiplies the
+value of `inputs[t+1]`: 0 when the episode terminated at step t, gamma otherwise (including
+time-limit truncation, so that V-trace bootstraps there). Bootstrapping at a truncation is
+exact only if `inputs[t+1]` is the truncated episode's last observation; with an auto-reset
+environment that returns the next episode's first observation, the value of that state is
+used instead (and the trace runs into the next episode), so such trainers may prefer
+`discount 0` at truncation.
+
+Typical use (the trainer jits and shards this):
+
+  network = networks.make_network(net_config)
+  optimizer = make_optimizer(config)
+  state = init_learner_state(network.init(key, example_inputs), optimizer)
+  update = make_update(network, optimizer, config)           # or axis_name="devices"
+  state, metrics = update(state, trajectory)                  # act with state.actor_params
+"""
+
+import dataclasses
+import functools
+from typing import Any, NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import optax
+import rlax
+
+from agents.networks import AgentInput, AgentNetwork, AgentOutput, LSTMState
+
+Params = Any
+
+
+@dataclasses.dataclass(frozen=True)
+class ImpalaConfig:
+  """Learner settings (static). `num_updates` is the horizon of the decaying lr schedules."""
+
+  lambda_: float = 1.0
+  clip_rho_threshold: float = 1.0
+  clip_pg_rho_threshold: float = 1.0
+  baseline_cost: float = 0.5
+  entropy_cost: float = 0.01
+  optimizer: str = "adam"  # "adam" or "rmsprop"
+  learning_rate: float = 3e-4
+  lr_schedule: str = "linear"  # "constant", "linear" (to 0) or "cosine" (to 0)
+  num_updates: int = 10_000
+  max_grad_norm: float = 40.0
+  eps: float = 1e-8  # Adam / RMSProp epsilon
+  rmsprop_decay: float = 0.99
+  actor_lag: bool = False  # act with parameters one update old
+
+  def __post_init__(self):
+    if self.optimizer not in ("adam", "rmsprop"):
+      raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
+    if self.lr_schedule not in ("constant", "linear", "cosine"):
+      raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}")
+
+
+class Trajectory(NamedTuple):
+  """Time-major rollout of T steps and B environments."""
+
+  inputs: AgentInput  # [T+1, B, ...]
+  actions: chex.Array  # int32[T, B]
+  rewards: chex.Array  # float32[T, B]
+  discounts: chex.Array  # float32[T, B]
+  behaviour_logits: chex.Array  # float32[T, B, A]
+  initial_core_state: LSTMState  # [B, lstm_size], the core state before inputs[0]
+
+
+class LearnerState(NamedTuple):
+  params: Params
+  opt_state: optax.OptState
+  actor_params: Params  # == params, or params one update old when `actor_lag`
+
+
+class ActorStep(NamedTuple):
+  actions: chex.Array  # int32[B]
+  logits: chex.Array  # float32[B, A], to record as behaviour_logits
+  value: chex.Array  # float32[B]
+
+
+def vtrace_time_major(
+  v_tm1: chex.Array,
+  v_t: chex.Array,
+  r_t: chex.Array,
+  discount_t: chex.Array,
+  rho_tm1: chex.Array,
+  config: ImpalaConfig,
+):
+  """`rlax.vtrace_td_error_and_advantage` on time-major [T, B] arrays (vmapped over B)."""
+  chex.assert_rank([v_tm1, v_t, r_t, discount_t, rho_tm1], 2)
+  chex.assert_equal_shape([v_tm1, v_t, r_t, discount_t, rho_tm1])
+  fn = functools.partial(
+    rlax.vtrace_td_error_and_advantage,
+    lambda_=config.lambda_,
+    clip_rho_threshold=config.clip_rho_threshold,
+    clip_pg_rho_threshold=config.clip_pg_rho_threshold,
+  )
+  return jax.vmap(fn, in_axes=1, out_axes=1)(v_tm1, v_t, r_t, discount_t, rho_tm1)
+
+
+def log_prob_of(logits_t: chex.Array, a_t: chex.Array) -> chex.Array:
+  """Log-probability of the taken actions under softmax(logits); [T,B,A], [T,B] -> [T,B]."""
+  log_pi = jax.nn.log_softmax(logits_t)
+  return jnp.take_along_axis(log_pi, a_t[..., None], axis=-1)[..., 0]
+
+
+def impala_losses(
+  logits_tm1: chex.Array,
+  a_tm1: chex.Array,
+  pg_advantage_tm1: chex.Array,
+  vtrace_errors_tm1: chex.Array,
+):
+  """Per-trajectory IMPALA loss terms for one unbatched [T] sequence (the caller vmaps).
+
+  Args:
+    logits_tm1: learner policy logits at the acting steps.
+    a_tm1: actions taken.
+    pg_advantage_tm1: V-trace policy-gradient advantages (gradient is stopped).
+    vtrace_errors_tm1: V-trace targets minus learner values (targets already stopped).
+
+  Returns:
+    (policy-gradient loss, baseline loss, entropy) as scalars, each a mean over time.
+  """
+  chex.assert_rank([logits_tm1, a_tm1, pg_advantage_tm1, vtrace_errors_tm1], [2, 1, 1, 1])
+  chex.assert_type([logits_tm1, a_tm1], [float, int])
+  chex.assert_equal_shape([a_tm1, pg_advantage_tm1, vtrace_errors_tm1])
+  weights = jnp.ones_like(pg_advantage_tm1)
+  pg_loss = rlax.policy_gradient_loss(logits_tm1, a_tm1, pg_advantage_tm1, weights)
+  baseline_loss = 0.5 * jnp.mean(jnp.square(vtrace_errors_tm1))
+  entropy = -rlax.entropy_loss(logits_tm1, weights)
+  return pg_loss, baseline_loss, entropy
+
+
+def _check_trajectory(traj: Trajectory) -> None:
+  chex.assert_rank(
+    [traj.actions, traj.rewards, traj.discounts, traj.behaviour_logits], [2, 2, 2, 3]
+  )
+  chex.assert_equal_shape([traj.actions, traj.rewards, traj.discounts])
+  chex.assert_equal_shape_prefix([traj.actions, traj.behaviour_logits], 2)
+  chex.assert_type([traj.actions, traj.rewards, traj.discounts], [int, float, float])
+  num_steps, batch = traj.actions.shape
+  chex.assert_shape(traj.inputs.reset, (num_steps + 1, batch))
+
+
+def make_loss_fn(network: AgentNetwork, config: ImpalaConfig):
+  """Returns `loss_fn(params, trajectory) -> (loss, metrics)`, a mean over T and B."""
+
+  def loss_fn(params: Params, traj: Trajectory):
+    _check_trajectory(traj)
+    out, _ = network.unroll(params, traj.inputs, traj.initial_core_state)
+    logits_tm1, v_tm1, v_t = out.logits[:-1], out.value[:-1], out.value[1:]
+    log_rho = log_prob_of(logits_tm1, traj.actions) - log_prob_of(
+      traj.behaviour_logits, traj.actions
+    )
+    rho_tm1 = jnp.exp(jax.lax.stop_gradient(log_rho))
+    vtrace = vtrace_time_major(v_tm1, v_t, traj.rewards, traj.discounts, rho_tm1, config)
+    losses = jax.vmap(impala_losses, in_axes=1)(
+      logits_tm1, traj.actions, vtrace.pg_advantage, vtrace.errors
+    )
+    pg_loss, baseline_loss, entropy = (jnp.mean(x) for x in losses)
+    loss = pg_loss + config.baseline_cost * baseline_loss - config.entropy_cost * entropy
+    metrics = {
+      "loss": loss,
+      "pg_loss": pg_loss,
+      "baseline_loss": baseline_loss,
+      "entropy": entropy,
+      "value_mean": jnp.mean(v_tm1),
+      "vtrace_target_mean": jnp.mean(vtrace.errors + v_tm1),
+      "rho_mean": jnp.mean(rho_tm1),
+      "rho_clipped_fraction": jnp.mean(rho_tm1 > config.clip_rho_threshold),
+    }
+    return loss, metrics
+
+  return loss_fn
+
+
+def make_schedule(config: ImpalaConfig) -> optax.Schedule:
+  if config.lr_schedule == "linear":
+    return optax.linear_schedule(config.learning_rate, 0.0, config.num_updates)
+  if config.lr_schedule == "cosine":
+    return optax.cosine_decay_schedule(config.learning_rate, config.num_updates)
+  return optax.constant_schedule(config.learning_rate)
+
+
+def make_optimizer(config: ImpalaConfig) -> optax.GradientTransformation:
+  """Global-norm clipping followed by Adam or RMSProp on a learning-rate schedule."""
+  schedule = make_schedule(config)
+  if config.optimizer == "adam":
+    opt = optax.adam(schedule, eps=config.eps)
+  else:
+    opt = optax.rmsprop(schedule, decay=config.rmsprop_decay, eps=config.eps)
+  return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), opt)
+
+
+def init_learner_state(params: Params, optimizer: optax.GradientTransformation) -> LearnerState:
+  return LearnerState(params=params, opt_state=optimizer.init(params), actor_params=params)
+
+
+def make_update(
+  network: AgentNetwork,
+  optimizer: optax.GradientTransformation,
+  config: ImpalaConfig,
+  axis_name: str | None = None,
+):
+  """Returns a pure `update(learner_state, trajectory) -> (learner_state, metrics)`.
+
+  With `axis_name`, gradients and metrics are averaged with `lax.pmean` over that named axis
+  (pmap / shard_map / vmap), so each shard may hold an equal part of the batch. Under
+  `jax.jit` with sharded inputs (GSPMD) no axis name is needed. `metrics["loss"]` is the
+  total loss before the step; the trainer should stop when it is not finite.
+  """
+  grad_fn = jax.value_and_grad(make_loss_fn(network, config), has_aux=True)
+
+  def update(state: LearnerState, traj: Trajectory):
+    (_, metrics), grads = grad_fn(state.params, traj)
+    if axis_name is not None:
+      grads, metrics = jax.lax.pmean((grads, metrics), axis_name)
+    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    actor_params = state.params if config.actor_lag else params
+    metrics = {
+      **metrics,
+      "grad_norm": optax.global_norm(grads),
+      "update_norm": optax.global_norm(updates),
+    }
+    return LearnerState(params, opt_state, actor_params), metrics
+
+  return update
+
+
+def act(
+  network: AgentNetwork,
+  params: Params,
+  key: chex.PRNGKey,
+  inputs: AgentInput,
+  core_state: LSTMState,
+) -> tuple[ActorStep, LSTMState]:
+  """One acting step for B environments: sample from the policy and keep its logits."""
+  out: AgentOutput
+  out, core_state = network.step(params, inputs, core_state)
+  actions = jax.random.categorical(key, out.logits).astype(jnp.int32)
+  return ActorStep(actions=actions, logits=out.logits, value=out.value), core_state

@@ -1,0 +1,149 @@
+"""Tests of agents/networks.py: shapes of every torso and core, LSTM resets, step == unroll."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from agents.networks import (
+  GOAL_CONDITIONINGS,
+  TORSOS,
+  AgentInput,
+  NetworkConfig,
+  make_network,
+)
+
+B, T, H, D, A = 3, 5, 16, 12, 4
+
+
+def random_inputs(key, lead_shape, reset=None):
+  k_pix, k_img, k_goal = jax.random.split(key, 3)
+  return AgentInput(
+    pixels=jax.random.randint(k_pix, lead_shape + (H, H, 3), 0, 256).astype(jnp.uint8),
+    image_emb=jax.random.normal(k_img, lead_shape + (D,)),
+    goal_emb=jax.random.normal(k_goal, lead_shape + (D,)),
+    reset=jnp.zeros(lead_shape, bool) if reset is None else reset,
+  )
+
+
+def tiny_config(**kwargs):
+  defaults = dict(num_actions=A, torso="cnn", hidden_size=16, lstm_size=8)
+  return NetworkConfig(**{**defaults, **kwargs})
+
+
+@pytest.mark.parametrize("torso", TORSOS)
+@pytest.mark.parametrize("lstm_size", [0, 8])
+@pytest.mark.parametrize("goal_conditioning", GOAL_CONDITIONINGS)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_shapes(torso, lstm_size, goal_conditioning, dtype):
+  config = tiny_config(
+    torso=torso, lstm_size=lstm_size, goal_conditioning=goal_conditioning, dtype=dtype
+  )
+  net = make_network(config)
+  params = jax.eval_shape(net.init, jax.random.key(0), random_inputs(jax.random.key(1), (B,)))
+  state = net.initial_state(B)
+  chex.assert_shape([state.cell, state.hidden], (B, lstm_size))
+  out, new_state = jax.eval_shape(
+    net.unroll, params, random_inputs(jax.random.key(2), (T, B)), state
+  )
+  chex.assert_shape(out.logits, (T, B, A))
+  chex.assert_shape(out.value, (T, B))
+  chex.assert_type([out.logits, out.value], jnp.float32)
+  chex.assert_trees_all_equal_shapes_and_dtypes(new_state, state)
+  out, _ = jax.eval_shape(net.step, params, random_inputs(jax.random.key(3), (B,)), state)
+  chex.assert_shape(out.logits, (B, A))
+  chex.assert_shape(out.value, (B,))
+
+
+def test_clip_embedding_torso_needs_no_pixels():
+  net = make_network(tiny_config(torso="clip_embedding"))
+  inputs = random_inputs(jax.random.key(0), (B,))._replace(pixels=None)
+  params = jax.eval_shape(net.init, jax.random.key(0), inputs)
+  out, _ = jax.eval_shape(net.step, params, inputs, net.initial_state(B))
+  chex.assert_shape(out.logits, (B, A))
+
+
+def test_missing_observation_raises():
+  net = make_network(tiny_config(torso="cnn"))
+  inputs = random_inputs(jax.random.key(0), (B,))._replace(pixels=None)
+  with pytest.raises(ValueError, match="pixels"):
+    net.init(jax.random.key(0), inputs)
+
+
+def test_bad_config_raises():
+  with pytest.raises(ValueError):
+    tiny_config(torso="vit")
+
+
+@pytest.fixture(scope="module")
+def lstm_net():
+  net = make_network(tiny_config(torso="cnn", lstm_size=8))
+  params = jax.jit(net.init)(jax.random.key(0), random_inputs(jax.random.key(1), (B,)))
+  return net, params, jax.jit(net.unroll), jax.jit(net.step)
+
+
+def random_state(net, key):
+  state = net.initial_state(B)
+  return jax.tree.map(lambda x: jax.random.normal(key, x.shape), state)
+
+
+def test_init_is_deterministic(lstm_net):
+  net, params, _, _ = lstm_net
+  init = jax.jit(net.init)
+  again = init(jax.random.key(0), random_inputs(jax.random.key(1), (B,)))
+  other = init(jax.random.key(7), random_inputs(jax.random.key(1), (B,)))
+  chex.assert_trees_all_equal(params, again)
+  assert not np.allclose(
+    params["params"]["Dense_0"]["kernel"], other["params"]["Dense_0"]["kernel"]
+  )
+
+
+def test_reset_equals_fresh_state(lstm_net):
+  net, params, unroll, _ = lstm_net
+  k = 2  # batch entry 0 starts a new episode at step k; the others never reset
+  reset = jnp.zeros((T, B), bool).at[k, 0].set(True)
+  inputs = random_inputs(jax.random.key(3), (T, B), reset)
+  out, _ = unroll(params, inputs, random_state(net, jax.random.key(4)))
+  tail = jax.tree.map(lambda x: x[k:], inputs._replace(reset=jnp.zeros((T, B), bool)))
+  fresh, _ = unroll(params, tail, net.initial_state(B))
+  np.testing.assert_allclose(out.logits[k:, 0], fresh.logits[:, 0], atol=1e-6)
+  np.testing.assert_allclose(out.value[k:, 0], fresh.value[:, 0], atol=1e-6)
+  # Without a reset the carried-over state matters.
+  assert not np.allclose(out.value[k:, 1], fresh.value[:, 1], atol=1e-4)
+
+
+def test_step_equals_unroll(lstm_net):
+  net, params, unroll, step = lstm_net
+  reset = jax.random.bernoulli(jax.random.key(5), 0.3, (T, B))
+  inputs = random_inputs(jax.random.key(6), (T, B), reset)
+  state0 = random_state(net, jax.random.key(7))
+  out, final = unroll(params, inputs, state0)
+  state = state0
+  for t in range(T):
+    step_out, state = step(params, jax.tree.map(lambda x, t=t: x[t], inputs), state)
+    np.testing.assert_allclose(step_out.logits, out.logits[t], atol=1e-5)
+    np.testing.assert_allclose(step_out.value, out.value[t], atol=1e-5)
+  chex.assert_trees_all_close(state, final, atol=1e-5)
+
+
+def test_feed_forward_ignores_state_and_resets():
+  net = make_network(tiny_config(torso="clip_embedding", lstm_size=0))
+  inputs = random_inputs(jax.random.key(0), (T, B))
+  params = jax.jit(net.init)(jax.random.key(1), jax.tree.map(lambda x: x[0], inputs))
+  unroll = jax.jit(net.unroll)
+  out, _ = unroll(params, inputs, net.initial_state(B))
+  out_reset, _ = unroll(params, inputs._replace(reset=jnp.ones((T, B), bool)), net.initial_state(B))
+  chex.assert_trees_all_close(out, out_reset)
+
+
+def test_bfloat16_torso_close_to_float32():
+  inputs = random_inputs(jax.random.key(0), (T, B))
+  f32 = make_network(tiny_config(torso="cnn", lstm_size=0))
+  bf16 = make_network(tiny_config(torso="cnn", lstm_size=0, dtype="bfloat16"))
+  params = jax.jit(f32.init)(jax.random.key(1), jax.tree.map(lambda x: x[0], inputs))
+  out32, _ = jax.jit(f32.unroll)(params, inputs, f32.initial_state(B))
+  out16, _ = jax.jit(bf16.unroll)(params, inputs, bf16.initial_state(B))
+  chex.assert_type(out16.logits, jnp.float32)
+  np.testing.assert_allclose(out16.value, out32.value, atol=5e-2)
+  np.testing.assert_allclose(out16.logits, out32.logits, atol=5e-2)

@@ -1,0 +1,169 @@
+"""Offline evaluation of a reward model against ground truth (host-side NumPy).
+
+The binary reward is ``p > threshold`` (Eq. 2). ``pr_curve`` lists every distinct operating
+point: each ``threshold`` it returns reproduces its (precision, recall) exactly when passed as
+``beta`` to ``rewards.binary_reward``. Pick the threshold with ``best_f1_threshold`` or, when
+false positives are costly (a false success ends the episode), ``threshold_for_precision``.
+"""
+
+import dataclasses
+import json
+import pathlib
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class PRCurve:
+  """Precision-recall operating points, from the strictest threshold to the loosest.
+
+  Attributes:
+    thresholds: float64 [M]; predict success where ``p > threshold``.
+    precision: float64 [M].
+    recall: float64 [M].
+    positives: number of positive labels.
+    count: number of examples.
+  """
+
+  thresholds: np.ndarray
+  precision: np.ndarray
+  recall: np.ndarray
+  positives: int
+  count: int
+
+  @property
+  def f1(self) -> np.ndarray:
+    """F1 score at each threshold (0 where precision + recall is 0)."""
+    total = self.precision + self.recall
+    return np.where(total > 0, 2 * self.precision * self.recall / np.maximum(total, 1e-300), 0.0)
+
+
+def _check(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
+  p = np.asarray(probabilities, np.float64).reshape(-1)
+  y = np.asarray(labels).reshape(-1)
+  if p.shape != y.shape:
+    raise ValueError(f"probabilities and labels differ in size: {p.shape} vs {y.shape}.")
+  if p.size == 0:
+    raise ValueError("no examples: probabilities and labels are empty.")
+  if not np.all(np.isfinite(p)):
+    raise ValueError("probabilities contain NaN or inf.")
+  if y.dtype != bool and not np.isin(y, (0, 1)).all():
+    raise ValueError("labels must be booleans (or 0/1).")
+  y = y.astype(bool)
+  if not y.any():
+    raise ValueError("labels contain no positive example: precision and recall are undefined.")
+  return p, y
+
+
+def pr_curve(probabilities, labels) -> PRCurve:
+  """Precision and recall of ``p > t`` for every distinct operating point.
+
+  Args:
+    probabilities: float [N] predicted success probabilities.
+    labels: bool [N] ground-truth successes.
+
+  Returns:
+    A ``PRCurve``. The i-th point predicts success for the examples whose score is at least
+    the i-th largest distinct score; its threshold is the next lower distinct score (for the
+    last point, the next float below the smallest score).
+  """
+  p, y = _check(probabilities, labels)
+  order = np.argsort(-p, kind="stable")
+  p_sorted, y_sorted = p[order], y[order]
+  # Index of the last example of each group of tied scores.
+  last = np.flatnonzero(np.r_[p_sorted[1:] != p_sorted[:-1], True])
+  true_pos = np.cumsum(y_sorted)[last].astype(np.float64)
+  predicted = (last + 1).astype(np.float64)
+  distinct = p_sorted[last]
+  thresholds = np.r_[distinct[1:], np.nextafter(distinct[-1], -np.inf)]
+  return PRCurve(
+    thresholds=thresholds,
+    precision=true_pos / predicted,
+    recall=true_pos / y.sum(),
+    positives=int(y.sum()),
+    count=int(y.size),
+  )
+
+
+def average_precision(curve: PRCurve) -> float:
+  """Average precision: sum over points of (R_i - R_{i-1}) * P_i, starting from R = 0."""
+  recall_steps = np.diff(np.r_[0.0, curve.recall])
+  return float(np.sum(recall_steps * curve.precision))
+
+
+def best_f1_threshold(curve: PRCurve) -> dict:
+  """The operating point of highest F1: {"threshold", "f1", "precision", "recall"}."""
+  i = int(np.argmax(curve.f1))
+  return {
+    "threshold": float(curve.thresholds[i]),
+    "f1": float(curve.f1[i]),
+    "precision": float(curve.precision[i]),
+    "recall": float(curve.recall[i]),
+  }
+
+
+def threshold_for_precision(curve: PRCurve, target: float) -> dict | None:
+  """The highest-recall operating point with precision >= ``target``, or None if none has.
+
+  Returns:
+    {"threshold", "precision", "recall"} or None.
+  """
+  if not 0.0 <= target <= 1.0:
+    raise ValueError(f"target precision must be in [0, 1], got {target}.")
+  ok = np.flatnonzero(curve.precision >= target)
+  if ok.size == 0:
+    return None
+  i = int(ok[np.argmax(curve.recall[ok])])
+  return {
+    "threshold": float(curve.thresholds[i]),
+    "precision": float(curve.precision[i]),
+    "recall": float(curve.recall[i]),
+  }
+
+
+def summary(curve: PRCurve, target_precisions=(0.5, 0.8, 0.9)) -> dict:
+  """JSON-ready summary: AP, best F1, thresholds for target precisions, base rate."""
+  return {
+    "count": curve.count,
+    "positives": curve.positives,
+    "base_rate": curve.positives / curve.count,
+    "average_precision": average_precision(curve),
+    "best_f1": best_f1_threshold(curve),
+    "for_precision": {str(t): threshold_for_precision(curve, t) for t in target_precisions},
+  }
+
+
+def write_summary(curves: dict[str, PRCurve], path: str | pathlib.Path, **extra) -> dict:
+  """Writes {"curves": {name: summary}, **extra} as JSON to ``path``; returns it."""
+  data = {"curves": {name: summary(curve) for name, curve in curves.items()}, **extra}
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  path.write_text(json.dumps(data, indent=2, sort_keys=True))
+  return data
+
+
+def plot_pr_curves(
+  curves: dict[str, PRCurve], path: str | pathlib.Path, title: str = "Reward model precision-recall"
+) -> pathlib.Path:
+  """Saves a PNG with one step curve per model (AP in the legend) and the base rates."""
+  import matplotlib  # noqa: PLC0415 (plotting is optional at import time)
+
+  matplotlib.use("Agg", force=False)
+  from matplotlib import pyplot as plt  # noqa: PLC0415
+
+  fig, ax = plt.subplots(figsize=(5, 4), dpi=120)
+  for name, curve in curves.items():
+    ax.step(
+      np.r_[0.0, curve.recall],
+      np.r_[curve.precision[0], curve.precision],
+      where="pre",
+      label=f"{name} (AP {average_precision(curve):.3f})",
+    )
+    ax.axhline(curve.positives / curve.count, ls=":", lw=0.8, color="gray")
+  ax.set(xlabel="recall", ylabel="precision", title=title, xlim=(0, 1), ylim=(0, 1.02))
+  ax.legend(loc="best", fontsize=8)
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fig.savefig(path, bbox_inches="tight")
+  plt.close(fig)
+  return path

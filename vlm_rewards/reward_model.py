@@ -1,0 +1,173 @@
+"""The reward model: a frozen CLIP, a goal set and a reward rule, as one jittable function.
+
+Text embeddings of every goal (and the baseline prompt) are computed once at construction;
+per step only the image tower runs::
+
+  rm = RewardModel(clip, env.goals, templates="photo", num_negatives=8, threshold=0.5)
+  reward_fn = jax.jit(rm.reward_fn)
+  reward, probability = reward_fn(rm.params, frames_uint8, goal_ids)
+"""
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from vlm_rewards import rewards
+from vlm_rewards.clip import CLIP
+from vlm_rewards.prompts import ensemble_text_embeddings
+
+KINDS = ("vlm", "cosine", "goal_baseline")
+DEFAULT_MAX_NEGATIVES = 32
+
+
+class RewardOutput(NamedTuple):
+  """Per-frame outputs of ``RewardModel.score``.
+
+  Attributes:
+    reward: float32 [B] reward of the chosen kind.
+    probability: float32 [B] Eq. 1 success probability of each row's goal.
+    image_emb: float32 [B, D] L2-normalised image embeddings (reusable as agent input).
+  """
+
+  reward: jax.Array
+  probability: jax.Array
+  image_emb: jax.Array
+
+
+def _check_goals(goals: Sequence[str]) -> tuple[str, ...]:
+  goals = tuple(goals)
+  if not goals:
+    raise ValueError("the goal list is empty; a reward model needs at least one goal.")
+  seen = set()
+  for goal in goals:
+    if goal in seen:
+      raise ValueError(f"goal {goal!r} appears twice; goal ids index a set of distinct goals.")
+    seen.add(goal)
+  return goals
+
+
+class RewardModel:
+  """CLIP rewards for a fixed goal set (Baumli et al. 2023, Eq. 1-2, and variants).
+
+  Attributes:
+    clip: the loaded CLIP.
+    goals: the N goal strings; goal id = index.
+    kind: "vlm" (binary Eq. 2 reward), "cosine", or "goal_baseline" (Rocamonde et al.).
+    temperature, threshold, alpha: reward hyperparameters.
+    negative_ids: int32 [N, K] negatives of each goal, fixed for the run.
+    goal_emb: float32 [N, D] goal text embeddings (prompt ensemble over ``templates``).
+    baseline_emb: float32 [D] baseline prompt embedding, or None.
+  """
+
+  def __init__(
+    self,
+    clip: CLIP,
+    goals: Sequence[str],
+    *,
+    templates="plain",
+    num_negatives: int | None = None,
+    negatives_seed: int = 0,
+    temperature: float | None = None,
+    threshold: float = 0.5,
+    kind: str = "vlm",
+    baseline_prompt: str | None = None,
+    alpha: float = 0.5,
+  ):
+    """Builds the model and embeds every goal once.
+
+    Args:
+      clip: a loaded CLIP.
+      goals: N distinct goal strings.
+      templates: template name/string, ensemble name, or a sequence (see ``prompts``).
+      num_negatives: K negatives per goal for Eq. 1 (1 <= K < N); default min(N - 1, 32).
+        For "cosine" and "goal_baseline" with a single goal, K = 0 (probability is then 1).
+      negatives_seed: seed of the negatives draw.
+      temperature: Eq. 1 temperature > 0; default the CLIP's learned 1 / exp(logit_scale).
+      threshold: Eq. 2 beta in [0, 1].
+      kind: reward rule, one of ``KINDS``.
+      baseline_prompt: the baseline text for "goal_baseline" (e.g. "a room").
+      alpha: goal-baseline projection strength in [0, 1].
+    """
+    if kind not in KINDS:
+      raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
+    if kind == "goal_baseline" and not baseline_prompt:
+      raise ValueError(
+        "kind='goal_baseline' needs baseline_prompt, a text describing the "
+        "environment without the goal achieved (e.g. 'a room')."
+      )
+    if not 0.0 <= alpha <= 1.0:
+      raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
+    self.clip, self.goals, self.kind = clip, _check_goals(goals), kind
+    self.temperature = clip.temperature if temperature is None else temperature
+    rewards.validate_temperature(self.temperature)
+    rewards.validate_threshold(threshold)
+    self.threshold, self.alpha, self.templates = threshold, alpha, templates
+    self.negative_ids = self._draw_negatives(num_negatives, negatives_seed)
+    self.goal_emb = ensemble_text_embeddings(clip.embed_text, self.goals, templates)
+    self.baseline_emb = clip.embed_text([baseline_prompt])[0] if baseline_prompt else None
+
+  def _draw_negatives(self, num_negatives: int | None, seed: int) -> np.ndarray:
+    num_goals = len(self.goals)
+    if num_goals == 1 and self.kind != "vlm" and not num_negatives:
+      return np.zeros((1, 0), np.int32)
+    if num_negatives is None:
+      num_negatives = min(num_goals - 1, DEFAULT_MAX_NEGATIVES)
+      if num_negatives < 1:
+        raise ValueError(
+          "the 'vlm' reward needs at least 2 goals: Eq. 1 contrasts the goal "
+          "with negatives drawn from the other goals."
+        )
+    return rewards.sample_negatives(num_goals, num_negatives, seed)
+
+  @property
+  def params(self):
+    """The image-tower parameters, the first argument of ``reward_fn`` and ``score``."""
+    return self.clip.image_params
+
+  @property
+  def num_goals(self) -> int:
+    return len(self.goals)
+
+  def goal_probability(self, image_emb: jax.Array, goal_ids: jax.Array) -> jax.Array:
+    """Eq. 1 for image embeddings [B, D] and goal ids int32 [B]; returns float32 [B]."""
+    goal_emb = self.goal_emb[goal_ids]
+    negative_emb = self.goal_emb[jnp.asarray(self.negative_ids)[goal_ids]]
+    return rewards.success_probability(image_emb, goal_emb, negative_emb, self.temperature)
+
+  def score(self, params, frames: jax.Array, goal_ids: jax.Array) -> RewardOutput:
+    """Rewards, probabilities and image embeddings of a batch of frames; pure and jittable.
+
+    Args:
+      params: image-tower parameters (``self.params``).
+      frames: uint8 [B, H, W, 3] observations.
+      goal_ids: int32 [B] goal index of each frame.
+
+    Returns:
+      ``RewardOutput`` with reward [B], probability [B] and image_emb [B, D], all float32.
+    """
+    chex.assert_rank([frames, goal_ids], [4, 1])
+    chex.assert_type(frames, jnp.uint8)
+    chex.assert_equal(frames.shape[0], goal_ids.shape[0])
+    image_emb = self.clip.image_embed_fn(params, frames)
+    probability = self.goal_probability(image_emb, goal_ids)
+    if self.kind == "vlm":
+      reward = rewards.binary_reward(probability, self.threshold)
+    elif self.kind == "cosine":
+      reward = rewards.cosine_reward(image_emb, self.goal_emb[goal_ids])
+    else:
+      reward = rewards.goal_baseline_reward(
+        image_emb, self.goal_emb[goal_ids], self.baseline_emb, self.alpha
+      )
+    return RewardOutput(reward, probability, image_emb)
+
+  def reward_fn(self, params, frames: jax.Array, goal_ids: jax.Array):
+    """``(params, frames uint8 [B,H,W,3], goal_ids int32 [B]) -> (reward [B], probability [B])``.
+
+    Pure and jittable; apply ``jax.jit`` at the call site.
+    """
+    out = self.score(params, frames, goal_ids)
+    return out.reward, out.probability

@@ -107,6 +107,11 @@ def _weights_file(folder: pathlib.Path) -> pathlib.Path:
   )
 
 
+def torch_available() -> bool:
+  """Whether torch can be imported (needed only to convert ``pytorch_model.bin``)."""
+  return importlib.util.find_spec("torch") is not None
+
+
 def _safetensors_is_flax(path: pathlib.Path) -> bool:
   from safetensors import safe_open  # noqa: PLC0415
 
@@ -117,7 +122,7 @@ def _safetensors_is_flax(path: pathlib.Path) -> bool:
 def _from_pretrained(folder: pathlib.Path, weights_file: pathlib.Path):
   """Runs FlaxCLIPModel.from_pretrained without random init; returns the params."""
   from_pt = weights_file.name == TORCH_WEIGHTS
-  if weights_file.name == TORCH_WEIGHTS and importlib.util.find_spec("torch") is None:
+  if weights_file.name == TORCH_WEIGHTS and not torch_available():
     raise ImportError(
       f"{weights_file} holds PyTorch weights and converting them needs torch, which is not "
       "installed: `pip install torch` (CPU build is enough), or convert the folder once to "

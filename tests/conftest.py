@@ -1,0 +1,78 @@
+"""Shared fixtures: a tiny random CLIP saved by transformers, in Flax and PyTorch formats."""
+
+import pathlib
+import shutil
+
+import pytest
+import transformers
+
+TINY_TEXT_POSITIONS = 16  # short, so that truncation is easy to trigger in tests
+TINY_IMAGE_SIZE = 32
+
+
+def tiny_clip_config() -> transformers.CLIPConfig:
+  """A CLIP with the real vocabulary but tiny towers (hidden 32, 2 layers, patch 8)."""
+  text = dict(
+    vocab_size=49408,
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    max_position_embeddings=TINY_TEXT_POSITIONS,
+  )
+  vision = dict(
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    image_size=TINY_IMAGE_SIZE,
+    patch_size=8,
+  )
+  return transformers.CLIPConfig(text_config=text, vision_config=vision, projection_dim=16)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dirs(tmp_path_factory) -> dict[str, pathlib.Path]:
+  """Folders holding one tiny random CLIP, saved by transformers in three formats.
+
+  Returns:
+    {"flax": flax_model.msgpack, "safetensors": model.safetensors (PyTorch format),
+     "bin": pytorch_model.bin}; all share config.json and the same weights.
+  """
+  import torch  # noqa: PLC0415 (test extra)
+
+  root = tmp_path_factory.mktemp("tiny_clip")
+  torch.manual_seed(0)
+  torch_model = transformers.CLIPModel(tiny_clip_config()).eval()
+  torch_model.save_pretrained(root / "safetensors")
+  torch_model.save_pretrained(root / "bin", safe_serialization=False)
+  flax_model = transformers.FlaxCLIPModel.from_pretrained(root / "safetensors", from_pt=True)
+  flax_model.save_pretrained(root / "flax")
+  return {name: root / name for name in ("flax", "safetensors", "bin")}
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tiny_clip_dirs):
+  """The tiny CLIP loaded from its Flax folder (fp32); shared so jitted functions are reused."""
+  from vlm_rewards.clip import load_clip  # noqa: PLC0415
+
+  return load_clip(tiny_clip_dirs["flax"])
+
+
+@pytest.fixture(scope="session")
+def tiny_torch_clip(tiny_clip_dirs):
+  """transformers' PyTorch CLIPModel loaded from the same weights."""
+  return transformers.CLIPModel.from_pretrained(tiny_clip_dirs["safetensors"]).eval()
+
+
+@pytest.fixture
+def copy_config(tmp_path, tiny_clip_dirs):
+  """Makes a fresh folder with only the tiny model's config.json; returns its path."""
+
+  def make(name: str = "model") -> pathlib.Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    shutil.copy(tiny_clip_dirs["flax"] / "config.json", folder / "config.json")
+    return folder
+
+  return make

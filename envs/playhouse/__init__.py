@@ -1,0 +1,7 @@
+"""Procedurally generated Playhouse in pure JAX (see `env.Playhouse`)."""
+
+from envs.playhouse.config import PlayhouseConfig
+from envs.playhouse.env import Playhouse
+from envs.playhouse.state import Observation, PlayhouseState
+
+__all__ = ["Observation", "Playhouse", "PlayhouseConfig", "PlayhouseState"]

@@ -1,0 +1,131 @@
+"""The Playhouse environment: gymnax-shaped pure functions over `PlayhouseState`."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs.playhouse import config as C
+from envs.playhouse import dynamics, geometry, goals, layout, render, topdown
+from envs.playhouse.state import Observation, PlayhouseState
+
+
+class Playhouse:
+  """A procedurally generated house with Find, Lift and Pick-and-place goals.
+
+  Contract (DESIGN.md): `reset(key) -> (obs, state)` and
+  `step(key, state, action) -> (obs, state, reward, done, info)` with reward = ground-truth
+  success, `info["success"]`, `info["terminated"]`, `info["truncated"]` and
+  done = terminated | truncated. Lower-level pure pieces for trainers that compose their own
+  loop: `reset_state`, `step_state`, `render`, `success`, `truncated`, `outcome`.
+  Nothing is jitted here; jit and vmap at the call site.
+  """
+
+  colour_names = C.COLOUR_NAMES
+  type_names = C.TYPE_NAMES
+  family_names = C.FAMILY_NAMES
+  action_names = C.ACTION_NAMES
+  num_actions = len(C.ACTION_NAMES)
+
+  def __init__(self, config: C.PlayhouseConfig | None = None):
+    self.config = config or C.PlayhouseConfig()
+    self.goals, self.goal_tables = goals.build_tables(self.config.families)
+    held = self.goal_tables.heldout
+    self.train_goal_ids = np.flatnonzero(~held).astype(np.int32)
+    self.heldout_goal_ids = np.flatnonzero(held).astype(np.int32)
+    self._render = render.make_renderer(self.config)
+    self._render_map = topdown.make_map_renderer(self.config)
+
+  # Per-goal structure (int32[num_goals]; reference fields are -1 outside Pick-and-place).
+  @property
+  def goal_family(self) -> np.ndarray:
+    return self.goal_tables.family
+
+  @property
+  def goal_target_colour(self) -> np.ndarray:
+    return self.goal_tables.target_colour
+
+  @property
+  def goal_target_type(self) -> np.ndarray:
+    return self.goal_tables.target_type
+
+  @property
+  def goal_ref_colour(self) -> np.ndarray:
+    return self.goal_tables.ref_colour
+
+  @property
+  def goal_ref_type(self) -> np.ndarray:
+    return self.goal_tables.ref_type
+
+  @property
+  def num_goals(self) -> int:
+    return len(self.goals)
+
+  def sample_goal(self, key: jax.Array, heldout=None) -> jax.Array:
+    """A uniform goal id from the train pool, or the held-out pool (`heldout` may be traced)."""
+    heldout = self.config.heldout if heldout is None else heldout
+    k_train, k_held = jax.random.split(key)
+    train = jax.random.choice(k_train, jnp.asarray(self.train_goal_ids))
+    held = jax.random.choice(k_held, jnp.asarray(self.heldout_goal_ids))
+    return jnp.where(heldout, held, train).astype(jnp.int32)
+
+  def reset_state(self, key: jax.Array, goal_id=None, heldout=None) -> PlayhouseState:
+    """A new episode; its goal is `goal_id` if given, else sampled (see `sample_goal`)."""
+    k_goal, k_layout = jax.random.split(key)
+    if goal_id is None:
+      goal_id = self.sample_goal(k_goal, heldout)
+    return layout.generate(k_layout, jnp.asarray(goal_id, jnp.int32), self.goal_tables, self.config)
+
+  def step_state(self, key: jax.Array, state: PlayhouseState, action) -> PlayhouseState:
+    """Dynamics and time only (deterministic; `key` is accepted for the gymnax shape)."""
+    del key
+    return dynamics.step(state, action, self.config)
+
+  def render(self, state: PlayhouseState) -> jax.Array:
+    """uint8[H, W, 3] egocentric frame."""
+    return self._render(state)
+
+  def render_map(self, state: PlayhouseState) -> jax.Array:
+    """uint8[G*px, G*px, 3] top-down map; the goal's target objects are ringed."""
+    tab = jax.tree.map(lambda a: jnp.asarray(a)[state.goal], self.goal_tables)
+    target = (state.obj_colour == tab.target_colour) & (state.obj_type == tab.target_type)
+    ref = (state.obj_colour == tab.ref_colour) & (state.obj_type == tab.ref_type)
+    return self._render_map(state, target | ref)
+
+  def observe(self, state: PlayhouseState) -> Observation:
+    return Observation(pixels=self.render(state), goal=state.goal)
+
+  def success(self, state: PlayhouseState, goal_id) -> jax.Array:
+    """Ground truth of any goal in any state (bool); vmappable over goal ids."""
+    return goals.success(state, jnp.asarray(goal_id, jnp.int32), self.goal_tables, self.config)
+
+  def truncated(self, state: PlayhouseState) -> jax.Array:
+    return state.time >= self.config.max_steps
+
+  def outcome(self, state: PlayhouseState):
+    """(reward, terminated, truncated, success) of a state reached by a step."""
+    success = self.success(state, state.goal)
+    terminated = success & self.config.terminate_on_success
+    truncated = self.truncated(state) & ~terminated
+    return success.astype(jnp.float32), terminated, truncated, success
+
+  def reset(self, key: jax.Array, goal_id=None, heldout=None):
+    state = self.reset_state(key, goal_id, heldout)
+    return self.observe(state), state
+
+  def step(self, key: jax.Array, state: PlayhouseState, action):
+    state = self.step_state(key, state, action)
+    reward, terminated, truncated, success = self.outcome(state)
+    info = {"success": success, "terminated": terminated, "truncated": truncated}
+    return self.observe(state), state, reward, terminated | truncated, info
+
+  # Per-slot facts for captioning (all [N]).
+  def visible(self, state: PlayhouseState) -> jax.Array:
+    """bool[N]: held, or in the field of view and not occluded by walls or furniture."""
+    return geometry.visible(state, self.config)
+
+  def distances(self, state: PlayhouseState) -> jax.Array:
+    """float32[N]: distance from the agent (cells); 0 for the held object."""
+    return geometry.slot_view(state, self.config.num_headings).distance
+
+  def held_mask(self, state: PlayhouseState) -> jax.Array:
+    return geometry.held_mask(state)

@@ -1,0 +1,95 @@
+"""Goal strings, their structure, the train / held-out split and ground-truth success.
+
+A composition is a (colour, type) pair, id = colour * num_types + type. About 11% of the
+compositions are held out: (colour + 2 * type) % num_colours == 0, which holds out exactly
+one colour per type, so every colour word and every type word still appears in training.
+A goal is held out when any composition it names is held out.
+"""
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs.playhouse import config as C
+from envs.playhouse import geometry
+from envs.playhouse.state import PlayhouseState
+
+NUM_COLOURS = len(C.COLOUR_NAMES)
+NUM_TYPES = len(C.TYPE_NAMES)
+NUM_COMPOSITIONS = NUM_COLOURS * NUM_TYPES
+
+
+def heldout_compositions() -> np.ndarray:
+  """bool[num_compositions]: True for held-out (colour, type) compositions."""
+  colour, kind = np.divmod(np.arange(NUM_COMPOSITIONS), NUM_TYPES)
+  return (colour + 2 * kind) % NUM_COLOURS == 0
+
+
+def _noun(colour: int, kind: int) -> str:
+  words = f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}"
+  return ("an " if words[0] in "aeiou" else "a ") + words
+
+
+def goal_text(family: int, tc: int, tt: int, rc: int, rt: int) -> str:
+  if family == C.FIND:
+    return f"Go near {_noun(tc, tt)}"
+  if family == C.LIFT:
+    return f"Lift {_noun(tc, tt)}"
+  return f"Put {_noun(tc, tt)} next to {_noun(rc, rt)}"
+
+
+class GoalTables(NamedTuple):
+  """Per-goal structure as int32 arrays (reference fields are -1 outside Pick-and-place)."""
+
+  family: np.ndarray
+  target_colour: np.ndarray
+  target_type: np.ndarray
+  ref_colour: np.ndarray
+  ref_type: np.ndarray
+  heldout: np.ndarray  # bool
+
+
+def build_tables(families: tuple[str, ...]) -> tuple[tuple[str, ...], GoalTables]:
+  rows = []
+  comps = [divmod(c, NUM_TYPES) for c in range(NUM_COMPOSITIONS)]
+  for name in families:
+    fam = C.FAMILY_NAMES.index(name)
+    if fam != C.PLACE:
+      rows += [(fam, tc, tt, -1, -1) for tc, tt in comps]
+    else:
+      rows += [(fam, *a, *b) for a in comps for b in comps if a != b]
+  table = np.asarray(rows, np.int32)
+  held = heldout_compositions()
+  target_held = held[table[:, 1] * NUM_TYPES + table[:, 2]]
+  ref_comp = np.maximum(table[:, 3], 0) * NUM_TYPES + np.maximum(table[:, 4], 0)
+  ref_held = (table[:, 3] >= 0) & held[ref_comp]
+  tables = GoalTables(*table.T, heldout=target_held | ref_held)
+  return tuple(goal_text(*r) for r in rows), tables
+
+
+def _matches(state: PlayhouseState, colour: jax.Array, kind: jax.Array) -> jax.Array:
+  return (state.obj_colour == colour) & (state.obj_type == kind)
+
+
+def success(
+  state: PlayhouseState, goal_id: jax.Array, tables: GoalTables, cfg: C.PlayhouseConfig
+) -> jax.Array:
+  """Ground truth of goal `goal_id` in `state` (bool scalar); vmappable over goal ids."""
+  fam = jnp.asarray(tables.family)[goal_id]
+  target = _matches(
+    state, jnp.asarray(tables.target_colour)[goal_id], jnp.asarray(tables.target_type)[goal_id]
+  )
+  ref = _matches(
+    state, jnp.asarray(tables.ref_colour)[goal_id], jnp.asarray(tables.ref_type)[goal_id]
+  )
+  held = geometry.held_mask(state)
+  dist = geometry.slot_view(state, cfg.num_headings).distance
+  find = jnp.any(target & geometry.visible(state, cfg) & (dist <= cfg.reach))
+  lift = jnp.any(target & held)
+  diff = state.obj_pos[:, None, :] - state.obj_pos[None, :, :]
+  near = jnp.sum(diff * diff, axis=-1) <= cfg.reach**2
+  resting = ~held
+  place = jnp.any((target & resting)[:, None] & (ref & resting)[None, :] & near)
+  return jnp.select([fam == C.FIND, fam == C.LIFT], [find, lift], place)

@@ -1,0 +1,97 @@
+"""A scripted oracle that reads the state: BFS distance fields on the grid, computed in JAX.
+
+`make_oracle(env)` returns `oracle_action(key, state, goal_id) -> int32 action`, jittable and
+vmappable. Plan: Find = walk next to the target and face it; Lift = also grab it (dropping
+anything else first); Pick-and-place = lift the target, walk next to the reference, face it
+and drop. Walking follows a 4-connected shortest path from cell centre to cell centre.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from envs.playhouse import config as C
+from envs.playhouse import dynamics, geometry
+from envs.playhouse.env import Playhouse
+from envs.playhouse.state import PlayhouseState
+
+_ARRIVED = 1.2  # distance at which the oracle stops walking and turns to face its object
+
+
+def distance_field(cells: jax.Array, goal_cell: jax.Array, sweeps: int) -> jax.Array:
+  """float32[G, G] 4-connected path length to goal_cell (x, y) over empty cells (inf: none)."""
+  g = cells.shape[0]
+  free = cells == C.EMPTY
+  ys, xs = jnp.mgrid[:g, :g]
+  dist = jnp.where((xs == goal_cell[0]) & (ys == goal_cell[1]), 0.0, jnp.inf)
+
+  def sweep(_, d):
+    p = jnp.pad(d, 1, constant_values=jnp.inf)
+    n = jnp.minimum(jnp.minimum(p[:-2, 1:-1], p[2:, 1:-1]), jnp.minimum(p[1:-1, :-2], p[1:-1, 2:]))
+    return jnp.where(free, jnp.minimum(d, n + 1.0), d)
+
+  return jax.lax.fori_loop(0, sweeps, sweep, dist)
+
+
+def _turn_towards(state: PlayhouseState, point: jax.Array, cfg: C.PlayhouseConfig):
+  """(action turning towards point, whether already facing it within half a turn)."""
+  rel = point - state.pos
+  want = jnp.arctan2(rel[1], rel[0])
+  have = state.heading * (2.0 * jnp.pi / cfg.num_headings)
+  err = jnp.mod(want - have + jnp.pi, 2.0 * jnp.pi) - jnp.pi
+  facing = jnp.abs(err) <= jnp.deg2rad(cfg.turn_degrees) / 2.0 + 1e-3
+  return jnp.where(err > 0, C.TURN_RIGHT, C.TURN_LEFT), facing
+
+
+def _walk(state: PlayhouseState, point: jax.Array, sweeps: int, cfg: C.PlayhouseConfig):
+  """Action moving one step along a shortest path towards the cell containing point."""
+  g = cfg.grid_size
+  field = distance_field(state.cells, jnp.floor(point).astype(jnp.int32), sweeps)
+  here = jnp.clip(jnp.floor(state.pos).astype(jnp.int32), 0, g - 1)
+  moves = jnp.array([[1, 0], [-1, 0], [0, 1], [0, -1]], jnp.int32)
+  nxt = jnp.clip(here[None, :] + moves, 0, g - 1)
+  costs = field[nxt[:, 1], nxt[:, 0]]
+  waypoint = nxt[jnp.argmin(costs)].astype(jnp.float32) + 0.5
+  waypoint = jnp.where(field[here[1], here[0]] == 0.0, point, waypoint)
+  turn, facing = _turn_towards(state, waypoint, cfg)
+  return jnp.where(facing, C.FORWARD, turn)
+
+
+def _approach(state, point, act, sweeps, cfg):
+  """Walk next to point, face it, then take `act`."""
+  near = jnp.linalg.norm(point - state.pos) <= _ARRIVED
+  turn, facing = _turn_towards(state, point, cfg)
+  close = jnp.where(facing, act, turn)
+  return jnp.where(near, close, _walk(state, point, sweeps, cfg))
+
+
+def make_oracle(env: Playhouse, sweeps: int | None = None):
+  """oracle_action(key, state, goal_id) -> int32 action (the key is unused)."""
+  cfg = env.config
+  sweeps = sweeps or 3 * cfg.grid_size
+  tables = jax.tree.map(jnp.asarray, env.goal_tables)
+
+  def oracle_action(key: jax.Array, state: PlayhouseState, goal_id) -> jax.Array:
+    del key
+    tab = jax.tree.map(lambda a: a[goal_id], tables)
+    target = (state.obj_colour == tab.target_colour) & (state.obj_type == tab.target_type)
+    ref = (state.obj_colour == tab.ref_colour) & (state.obj_type == tab.ref_type)
+    held = geometry.held_mask(state)
+    t_slot = jnp.argmax(target & ~held)
+    r_slot = jnp.argmax(ref & ~held)
+    holding_target = jnp.any(target & held)
+    holding_other = (state.held >= 0) & ~holding_target
+    grab_ok = dynamics.grab_candidate(state, cfg) == t_slot
+    fetch = _approach(
+      state, state.obj_pos[t_slot], jnp.where(grab_ok, C.GRAB, C.NOOP), sweeps, cfg
+    )
+    _, drop_free = dynamics.drop_point(state, cfg)
+    deliver = _approach(
+      state, state.obj_pos[r_slot], jnp.where(drop_free, C.DROP, C.BACKWARD), sweeps, cfg
+    )
+    find = _approach(state, state.obj_pos[t_slot], C.NOOP, sweeps, cfg)
+    lift = jnp.where(holding_other, C.DROP, jnp.where(holding_target, C.NOOP, fetch))
+    place = jnp.where(holding_other, C.DROP, jnp.where(holding_target, deliver, fetch))
+    action = jnp.select([tab.family == C.FIND, tab.family == C.LIFT], [find, lift], place)
+    return action.astype(jnp.int32)
+
+  return oracle_action

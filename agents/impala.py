@@ -121,7 +121,7 @@ def impala_losses(
   Args:
     logits_tm1: learner policy logits at the acting steps.
     a_tm1: actions taken.
-    pg_advantage_tm1: V-trace policy-gradient advantages (gradient is stopped).
+    pg_advantage_tm1: V-trace policy-gradient advantages (their gradient is stopped here).
     vtrace_errors_tm1: V-trace targets minus learner values (targets already stopped).
 
   Returns:
@@ -130,10 +130,11 @@ def impala_losses(
   chex.assert_rank([logits_tm1, a_tm1, pg_advantage_tm1, vtrace_errors_tm1], [2, 1, 1, 1])
   chex.assert_type([logits_tm1, a_tm1], [float, int])
   chex.assert_equal_shape([a_tm1, pg_advantage_tm1, vtrace_errors_tm1])
-  weights = jnp.ones_like(pg_advantage_tm1)
-  pg_loss = rlax.policy_gradient_loss(logits_tm1, a_tm1, pg_advantage_tm1, weights)
+  log_pi_tm1 = jax.nn.log_softmax(logits_tm1)
+  log_pi_a_tm1 = jnp.take_along_axis(log_pi_tm1, a_tm1[:, None], axis=-1)[:, 0]
+  pg_loss = -jnp.mean(log_pi_a_tm1 * jax.lax.stop_gradient(pg_advantage_tm1))
   baseline_loss = 0.5 * jnp.mean(jnp.square(vtrace_errors_tm1))
-  entropy = -rlax.entropy_loss(logits_tm1, weights)
+  entropy = -jnp.mean(jnp.sum(jnp.exp(log_pi_tm1) * log_pi_tm1, axis=-1))
   return pg_loss, baseline_loss, entropy
 
 
@@ -226,8 +227,8 @@ def make_update(
     actor_params = state.params if config.actor_lag else params
     metrics = {
       **metrics,
-      "grad_norm": optax.global_norm(grads),
-      "update_norm": optax.global_norm(updates),
+      "grad_norm": optax.tree.norm(grads),
+      "update_norm": optax.tree.norm(updates),
     }
     return LearnerState(params, opt_state, actor_params), metrics
 

@@ -3,8 +3,10 @@
 import pathlib
 import shutil
 
+import jax
 import pytest
 import transformers
+from transformers import modeling_flax_pytorch_utils as pt_utils
 
 TINY_TEXT_POSITIONS = 16  # short, so that truncation is easy to trigger in tests
 TINY_IMAGE_SIZE = 32
@@ -35,19 +37,22 @@ def tiny_clip_config() -> transformers.CLIPConfig:
 def tiny_clip_dirs(tmp_path_factory) -> dict[str, pathlib.Path]:
   """Folders holding one tiny random CLIP, saved by transformers in three formats.
 
+  The Flax model is the original (random init, seed 0); the PyTorch copies are made by
+  transformers' own Flax-to-PyTorch weight converter, independent of vlm_rewards' loader.
+
   Returns:
     {"flax": flax_model.msgpack, "safetensors": model.safetensors (PyTorch format),
      "bin": pytorch_model.bin}; all share config.json and the same weights.
   """
-  import torch  # noqa: PLC0415 (test extra)
-
   root = tmp_path_factory.mktemp("tiny_clip")
-  torch.manual_seed(0)
-  torch_model = transformers.CLIPModel(tiny_clip_config()).eval()
+  flax_model = transformers.FlaxCLIPModel(tiny_clip_config(), _do_init=False)
+  init = jax.jit(flax_model.init_weights, static_argnums=1)
+  params = init(jax.random.PRNGKey(0), flax_model.input_shape)
+  flax_model.save_pretrained(root / "flax", params=params)
+  torch_model = transformers.CLIPModel(flax_model.config).eval()
+  pt_utils.load_flax_weights_in_pytorch_model(torch_model, jax.device_get(params))
   torch_model.save_pretrained(root / "safetensors")
   torch_model.save_pretrained(root / "bin", safe_serialization=False)
-  flax_model = transformers.FlaxCLIPModel.from_pretrained(root / "safetensors", from_pt=True)
-  flax_model.save_pretrained(root / "flax")
   return {name: root / name for name in ("flax", "safetensors", "bin")}
 
 

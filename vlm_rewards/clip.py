@@ -31,7 +31,8 @@ from vlm_rewards.preprocess import PreprocessConfig, load_config, preprocess
 ASSETS = pathlib.Path(__file__).resolve().parent / "assets"
 TOKENIZER_DIR = ASSETS / "tokenizer"
 BUNDLED_DIR = ASSETS / "bundled_clip"
-TEXT_BATCH = 256  # texts embedded per compiled call; padded so one shape compiles.
+TEXT_BATCH = 256  # most texts embedded per compiled call
+MIN_TEXT_BATCH = 8  # text batches are padded to powers of two from here, to limit compiles
 
 ImageEmbedFn = Callable[[Any, jax.Array], jax.Array]
 
@@ -196,10 +197,10 @@ class CLIP:
     """Embeds texts to L2-normalised float32 [N, D]; warns for each truncated text."""
     input_ids, mask = self.tokenize(texts)
     count = input_ids.shape[0]
-    chunk = min(TEXT_BATCH, count)
+    chunk = min(TEXT_BATCH, max(MIN_TEXT_BATCH, 1 << (count - 1).bit_length()))
     pad = (-count) % chunk
-    input_ids = np.pad(input_ids, ((0, pad), (0, 0)), constant_values=input_ids[0, 0])
-    mask = np.pad(mask, ((0, pad), (0, 0)), constant_values=1)
+    input_ids = np.pad(input_ids, ((0, pad), (0, 0)), mode="edge")
+    mask = np.pad(mask, ((0, pad), (0, 0)), mode="edge")
     parts = [
       self._jit_text_embed(self.params, input_ids[i : i + chunk], mask[i : i + chunk])
       for i in range(0, count + pad, chunk)

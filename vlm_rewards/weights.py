@@ -4,23 +4,18 @@ import importlib.util
 import json
 import pathlib
 import re
+import types
 
 import jax
 import jax.numpy as jnp
 import transformers
 from flax.core import unfreeze
+from flax.traverse_util import flatten_dict, unflatten_dict
 
 FLAX_WEIGHTS = "flax_model.msgpack"
 SAFETENSORS_WEIGHTS = "model.safetensors"
 TORCH_WEIGHTS = "pytorch_model.bin"
 WEIGHT_FILES = (FLAX_WEIGHTS, SAFETENSORS_WEIGHTS, TORCH_WEIGHTS)
-REQUIRED_PARAMS = (
-  "vision_model",
-  "visual_projection",
-  "text_model",
-  "text_projection",
-  "logit_scale",
-)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
 
 
@@ -119,19 +114,54 @@ def _safetensors_is_flax(path: pathlib.Path) -> bool:
     return (handle.metadata() or {}).get("format") == "flax"
 
 
-def _from_pretrained(folder: pathlib.Path, weights_file: pathlib.Path):
-  """Runs FlaxCLIPModel.from_pretrained without random init; returns the params."""
-  from_pt = weights_file.name == TORCH_WEIGHTS
+def _convert_pytorch(config: transformers.CLIPConfig, weights_file: pathlib.Path):
+  """Converts PyTorch-format weights to Flax params without a random initialisation.
+
+  transformers' converter only reads the Flax model's parameter keys and shapes, so it is
+  given the abstract shape tree (``jax.eval_shape``) instead of initialised weights, which
+  ``FlaxCLIPModel.from_pretrained(from_pt=True)`` would compute op by op (seconds).
+  """
+  from transformers import modeling_flax_pytorch_utils as pt_utils  # noqa: PLC0415
+
+  model = transformers.FlaxCLIPModel(config, _do_init=False)
+  shapes = types.SimpleNamespace(
+    params=model.params_shape_tree, base_model_prefix=model.base_model_prefix
+  )
+  return pt_utils.load_pytorch_checkpoint_in_flax_state_dict(shapes, str(weights_file), False)
+
+
+def _match_config(params, config: transformers.CLIPConfig, weights_file: pathlib.Path):
+  """Keeps the parameters the config's model has; raises if any is missing or misshapen."""
+  model = transformers.FlaxCLIPModel(config, _do_init=False)
+  expected = flatten_dict(unfreeze(model.params_shape_tree))
+  flat = flatten_dict(unfreeze(params))
+  bad = [
+    "/".join(key)
+    for key, leaf in expected.items()
+    if key not in flat or tuple(flat[key].shape) != tuple(leaf.shape)
+  ]
+  if bad:
+    raise ValueError(
+      f"{weights_file} does not match its config.json: {len(bad)} parameters are missing or "
+      f"have another shape (first: {bad[:3]}). It is not a full CLIP checkpoint of this "
+      "config; re-save the model with save_pretrained."
+    )
+  return unflatten_dict({key: flat[key] for key in expected})
+
+
+def _read_params(folder: pathlib.Path, config, weights_file: pathlib.Path):
+  """Reads Flax params from Flax, safetensors or PyTorch weights (no random init)."""
   if weights_file.name == TORCH_WEIGHTS and not torch_available():
     raise ImportError(
       f"{weights_file} holds PyTorch weights and converting them needs torch, which is not "
       "installed: `pip install torch` (CPU build is enough), or convert the folder once to "
       "Flax/safetensors on a machine that has torch."
     )
-  if weights_file.name == SAFETENSORS_WEIGHTS:
-    from_pt = not _safetensors_is_flax(weights_file)
-  if from_pt:  # transformers' PyTorch conversion needs an initialised model.
-    return transformers.FlaxCLIPModel.from_pretrained(str(folder), from_pt=True).params
+  from_pt = weights_file.name == TORCH_WEIGHTS or (
+    weights_file.name == SAFETENSORS_WEIGHTS and not _safetensors_is_flax(weights_file)
+  )
+  if from_pt:
+    return _convert_pytorch(config, weights_file)
   _, params = transformers.FlaxCLIPModel.from_pretrained(str(folder), _do_init=False)
   return params
 
@@ -141,7 +171,7 @@ def load_params(folder: pathlib.Path):
   config = _read_config(folder)
   weights_file = _weights_file(folder)
   try:
-    params = _from_pretrained(folder, weights_file)
+    params = _read_params(folder, config, weights_file)
   except ImportError:
     raise
   except Exception as err:
@@ -150,11 +180,5 @@ def load_params(folder: pathlib.Path):
       "corrupt, truncated or not a CLIP checkpoint: download it again or re-save the model "
       "with save_pretrained."
     ) from err
-  params = unfreeze(params)
-  missing = [key for key in REQUIRED_PARAMS if key not in params]
-  if missing:
-    raise ValueError(
-      f"{weights_file} lacks the CLIP parameters {missing}; it is not a full "
-      "CLIP checkpoint (both towers and projections are needed)."
-    )
+  params = _match_config(params, config, weights_file)
   return config, jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), params)

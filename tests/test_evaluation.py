@@ -1,0 +1,92 @@
+"""Precision-recall evaluation against brute force, and the plot and JSON writers."""
+
+import json
+
+import numpy as np
+import pytest
+
+from vlm_rewards import evaluation as ev
+from vlm_rewards.rewards import binary_reward
+
+
+def _data(n=200, seed=0):
+  rng = np.random.default_rng(seed)
+  labels = rng.random(n) < 0.3
+  probs = np.clip(0.3 * labels + rng.random(n) * 0.7, 0, 1)
+  probs[:20] = np.round(probs[:20], 1)  # some ties
+  return probs, labels
+
+
+def test_pr_curve_matches_brute_force_with_binary_reward():
+  probs, labels = _data()
+  curve = ev.pr_curve(probs, labels)
+  assert np.all(np.diff(curve.recall) >= 0)
+  for t, precision, recall in zip(curve.thresholds, curve.precision, curve.recall, strict=True):
+    predicted = np.asarray(binary_reward(probs.astype(np.float64), float(np.clip(t, 0, 1))))
+    if t < 0:  # below every score: everything predicted positive
+      predicted = np.ones_like(predicted)
+    tp = np.sum(predicted.astype(bool) & labels)
+    assert precision == pytest.approx(tp / predicted.sum())
+    assert recall == pytest.approx(tp / labels.sum())
+  assert curve.recall[-1] == 1.0 and curve.precision[-1] == pytest.approx(labels.mean())
+
+
+def test_average_precision_known_values():
+  perfect = ev.pr_curve([0.9, 0.8, 0.2, 0.1], [True, True, False, False])
+  assert ev.average_precision(perfect) == pytest.approx(1.0)
+  # Ranking: pos, neg, pos -> AP = 0.5 * 1 + 0.5 * (2/3).
+  mixed = ev.pr_curve([0.9, 0.5, 0.1], [True, False, True])
+  assert ev.average_precision(mixed) == pytest.approx(0.5 + 0.5 * 2 / 3)
+  # All tied: one point at the base rate.
+  tied = ev.pr_curve([0.5] * 4, [True, False, False, False])
+  assert ev.average_precision(tied) == pytest.approx(0.25)
+
+
+def test_best_f1_and_target_precision():
+  probs = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.3, 0.2])
+  labels = np.array([1, 1, 0, 1, 0, 0, 1], bool)
+  curve = ev.pr_curve(probs, labels)
+  best = ev.best_f1_threshold(curve)
+  f1 = []
+  for t in curve.thresholds:
+    pred = probs > t
+    tp = np.sum(pred & labels)
+    f1.append(2 * tp / (pred.sum() + labels.sum()))
+  assert best["f1"] == pytest.approx(max(f1))
+  assert best["threshold"] == pytest.approx(0.6)  # predicts the top four: P 3/4, R 3/4
+  strict = ev.threshold_for_precision(curve, 1.0)
+  assert strict == {"threshold": 0.8, "precision": 1.0, "recall": 0.5}
+  assert ev.threshold_for_precision(ev.pr_curve([0.9, 0.1], [False, True]), 0.9) is None
+  with pytest.raises(ValueError, match=r"target precision must be in \[0, 1\]"):
+    ev.threshold_for_precision(curve, 1.5)
+
+
+def test_bad_inputs():
+  with pytest.raises(ValueError, match="no positive example"):
+    ev.pr_curve([0.1, 0.2], [False, False])
+  with pytest.raises(ValueError, match="differ in size"):
+    ev.pr_curve([0.1, 0.2], [True])
+  with pytest.raises(ValueError, match="empty"):
+    ev.pr_curve([], [])
+  with pytest.raises(ValueError, match="NaN"):
+    ev.pr_curve([np.nan, 0.2], [True, False])
+  with pytest.raises(ValueError, match="booleans"):
+    ev.pr_curve([0.1, 0.2], [2, 0])
+
+
+def test_plot_and_summary_files(tmp_path):
+  probs, labels = _data()
+  curves = {
+    "good": ev.pr_curve(probs, labels),
+    "random": ev.pr_curve(np.random.default_rng(1).random(200), labels),
+  }
+  png = ev.plot_pr_curves(curves, tmp_path / "plots" / "pr.png")
+  assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+  data = ev.write_summary(curves, tmp_path / "summary.json", model="tiny")
+  loaded = json.loads((tmp_path / "summary.json").read_text())
+  assert loaded == json.loads(json.dumps(data))
+  assert loaded["model"] == "tiny"
+  good, rand = loaded["curves"]["good"], loaded["curves"]["random"]
+  assert good["average_precision"] > rand["average_precision"]
+  assert good["positives"] == int(labels.sum()) and good["count"] == 200
+  assert set(good["for_precision"]) == {"0.5", "0.8", "0.9"}

@@ -137,12 +137,11 @@ def test_feed_forward_ignores_state_and_resets():
   chex.assert_trees_all_close(out, out_reset)
 
 
-def test_bfloat16_torso_close_to_float32():
+def test_bfloat16_torso_close_to_float32(lstm_net):
+  f32, params, unroll, _ = lstm_net
+  bf16 = make_network(tiny_config(torso="cnn", lstm_size=8, dtype="bfloat16"))
   inputs = random_inputs(jax.random.key(0), (T, B))
-  f32 = make_network(tiny_config(torso="cnn", lstm_size=0))
-  bf16 = make_network(tiny_config(torso="cnn", lstm_size=0, dtype="bfloat16"))
-  params = jax.jit(f32.init)(jax.random.key(1), jax.tree.map(lambda x: x[0], inputs))
-  out32, _ = jax.jit(f32.unroll)(params, inputs, f32.initial_state(B))
+  out32, _ = unroll(params, inputs, f32.initial_state(B))
   out16, _ = jax.jit(bf16.unroll)(params, inputs, bf16.initial_state(B))
   chex.assert_type(out16.logits, jnp.float32)
   np.testing.assert_allclose(out16.value, out32.value, atol=5e-2)

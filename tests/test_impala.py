@@ -239,7 +239,7 @@ def test_loss_falls_on_goal_conditioned_bandit(agent, lagged_update):
 
   before = correct_prob(state.params)
   history = []
-  for i in range(300):
+  for i in range(200):
     state, metrics = update(state, collect(state.actor_params, jax.random.key(100 + i)))
     history.append(metrics)
   loss = np.array([m["loss"] for m in history])

@@ -61,8 +61,8 @@ class ClipSize:
 PRESETS: Mapping[str, ClipSize] = {
   "XS": ClipSize(64, 2, 2, 16, 32, 1, 2, 64),
   "S": ClipSize(128, 4, 4, 16, 64, 2, 2, 64),
-  "M": ClipSize(192, 6, 6, 16, 96, 3, 3, 96),
-  "L": ClipSize(256, 8, 8, 16, 128, 4, 4, 128),
+  "M": ClipSize(160, 5, 5, 16, 96, 2, 3, 96),
+  "L": ClipSize(192, 6, 6, 16, 128, 3, 4, 128),
 }
 
 

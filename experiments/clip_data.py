@@ -1,0 +1,220 @@
+"""Captioned Playhouse frames for contrastive CLIP pretraining, generated in JAX.
+
+A jitted rollout (a vmapped batch of environments under `lax.scan`) visits frames with a
+mix of oracle and random policies, so that positives (near, held, placed) are common, and
+returns per frame a fixed-width vector of integer *facts* read from the state. The host turns
+a sampled fact into a caption in varied words and tokenises each distinct string once.
+
+Facts are integer keys (K = number of compositions, comp = colour * num_types + type):
+  VISIBLE + comp: the object is in view        NEAR + comp: in view and within reach (Find)
+  HELD + comp: the object is held (Lift)       COLOUR + c, TYPE + t: something of that colour
+  EMPTY: no object in view                       / type is in view (attribute-only)
+  PAIR + a * K + b: a and b rest within reach of each other, both in view (Pick-and-place)
+Captions naming a held-out composition (alone or in a pair) are never produced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs.playhouse import Playhouse
+from envs.playhouse import config as C
+from envs.playhouse.goals import heldout_compositions
+from envs.playhouse.oracle import make_oracle
+
+NUM_COLOURS, NUM_TYPES = len(C.COLOUR_NAMES), len(C.TYPE_NAMES)
+K = NUM_COLOURS * NUM_TYPES
+VISIBLE, NEAR, HELD = 0, K, 2 * K
+COLOUR, TYPE, EMPTY = 3 * K, 3 * K + NUM_COLOURS, 3 * K + NUM_COLOURS + NUM_TYPES
+PAIR = 4 * K
+NUM_FACTS = PAIR + K * K
+KINDS = ("visible", "near", "held", "colour", "type", "empty", "pair")
+
+TEMPLATES: dict[str, tuple[str, ...]] = {
+  "visible": ("{a} in view", "I can see {a}", "a room with {a}", "{a} somewhere ahead"),
+  "near": ("Go near {a}", "near {a}", "close to {a}", "{a} right in front", "{a} up close"),
+  "held": ("Lift {a}", "holding {a}", "{a} lifted up", "carrying {a}", "picked up {a}"),
+  "colour": ("something {c}", "{c_a} object", "{c_a} thing in the room"),
+  "type": ("{t_a}", "a {t} of some colour", "there is {t_a} here"),
+  "empty": ("an empty room", "a room with no objects", "an empty corridor", "a bare wall"),
+  "pair": ("Put {a} next to {b}", "{a} next to {b}", "{a} beside {b}", "{a} and {b} together"),
+}
+# Relative sampling weights of fact kinds when a frame has several true facts.
+KIND_WEIGHTS = {
+  "visible": 1.0,
+  "near": 3.0,
+  "held": 3.0,
+  "colour": 0.5,
+  "type": 0.5,
+  "empty": 1.0,
+  "pair": 3.0,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RolloutConfig:
+  num_envs: int = 64  # environments stepped in parallel
+  num_steps: int = 64  # steps per episode (one episode per environment per rollout)
+  oracle_fraction: float = 0.7  # episodes driven by the oracle (others act at random)
+  epsilon: float = 0.15  # random actions inside oracle episodes
+
+
+class Rollout(NamedTuple):
+  """Flat over (step, env): frames uint8[F,H,W,3], facts int32[F,NF] (-1 = none),
+  goal int32[F], success bool[F] (of the episode's goal), oracle bool[F]."""
+
+  frames: np.ndarray
+  facts: np.ndarray
+  goal: np.ndarray
+  success: np.ndarray
+  oracle: np.ndarray
+
+
+def _a(words: str) -> str:
+  return ("an " if words[0] in "aeiou" else "a ") + words
+
+
+def composition_words(comp: int) -> str:
+  colour, kind = divmod(int(comp), NUM_TYPES)
+  return f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}"
+
+
+def state_facts(env: Playhouse, state) -> jax.Array:
+  """int32[5N + 1 + N*N] fact keys of one state; -1 where a fact does not hold."""
+  comp = state.obj_colour * NUM_TYPES + state.obj_type
+  visible = env.visible(state)
+  held = env.held_mask(state)
+  near = visible & (env.distances(state) <= env.config.reach)
+  diff = state.obj_pos[:, None, :] - state.obj_pos[None, :, :]
+  close = jnp.sum(diff * diff, axis=-1) <= env.config.reach**2
+  rest = visible & ~held
+  n = comp.shape[0]
+  pair = rest[:, None] & rest[None, :] & close & ~jnp.eye(n, dtype=bool)
+  keys = [
+    jnp.where(visible, VISIBLE + comp, -1),
+    jnp.where(near, NEAR + comp, -1),
+    jnp.where(held, HELD + comp, -1),
+    jnp.where(visible, COLOUR + state.obj_colour, -1),
+    jnp.where(visible, TYPE + state.obj_type, -1),
+    jnp.where(jnp.any(visible), -1, EMPTY)[None],
+    jnp.where(pair, PAIR + comp[:, None] * K + comp[None, :], -1).reshape(-1),
+  ]
+  return jnp.concatenate(keys).astype(jnp.int32)
+
+
+def _sample_goals(key: jax.Array, env: Playhouse, n: int, heldout) -> jax.Array:
+  """Goal ids with a uniform family, then a uniform goal of that family in the train or
+  held-out pool (`heldout` may be traced)."""
+  k_fam, k_train, k_held = jax.random.split(key, 3)
+  fam = jax.random.randint(k_fam, (n,), 0, len(env.config.families))
+  fam = jnp.asarray([C.FAMILY_NAMES.index(f) for f in env.config.families])[fam]
+
+  def draw(k, pool):
+    logits = jnp.where(jnp.asarray(env.goal_family[pool])[None] == fam[:, None], 0.0, -jnp.inf)
+    return jnp.asarray(pool)[jax.random.categorical(k, logits)]
+
+  return jnp.where(heldout, draw(k_held, env.heldout_goal_ids), draw(k_train, env.train_goal_ids))
+
+
+def make_rollout(env: Playhouse, cfg: RolloutConfig):
+  """A jittable `rollout(key, heldout=False) -> dict` of [T, E, ...] arrays (see `Rollout`);
+  `heldout` (may be traced) draws the episodes' goals from the held-out pool."""
+  oracle = make_oracle(env)
+
+  def act(key, state, is_oracle):
+    k_rand, k_eps = jax.random.split(key)
+    rand = jax.random.randint(k_rand, (), 0, env.num_actions)
+    use_oracle = is_oracle & (jax.random.uniform(k_eps) >= cfg.epsilon)
+    return jnp.where(use_oracle, oracle(key, state, state.goal), rand)
+
+  def step(carry, key):
+    states, is_oracle = carry
+    actions = jax.vmap(act)(jax.random.split(key, cfg.num_envs), states, is_oracle)
+    states = jax.vmap(env.step_state)(jax.random.split(key, cfg.num_envs), states, actions)
+    out = {
+      "frames": jax.vmap(env.render)(states),
+      "facts": jax.vmap(lambda s: state_facts(env, s))(states),
+      "goal": states.goal,
+      "success": jax.vmap(env.success)(states, states.goal),
+      "oracle": is_oracle,
+    }
+    return (states, is_oracle), out
+
+  def rollout(key: jax.Array, heldout=False):
+    k_goal, k_reset, k_pol, k_steps = jax.random.split(key, 4)
+    goals = _sample_goals(k_goal, env, cfg.num_envs, heldout)
+    keys = jax.random.split(k_reset, cfg.num_envs)
+    states = jax.vmap(env.reset_state)(keys, goals)
+    is_oracle = jax.random.uniform(k_pol, (cfg.num_envs,)) < cfg.oracle_fraction
+    _, out = jax.lax.scan(step, (states, is_oracle), jax.random.split(k_steps, cfg.num_steps))
+    return out
+
+  return rollout
+
+
+def generate(rollout, seed: int, num_rollouts: int, heldout: bool = False) -> Rollout:
+  """`num_rollouts` calls of a jitted `make_rollout` function, flattened to frames on the
+  host (deterministic in `seed`)."""
+  keys = jax.random.split(jax.random.key(seed), num_rollouts)
+  parts = [rollout(k, heldout) for k in keys]
+  flat = {
+    name: np.concatenate([np.asarray(p[name]).reshape(-1, *p[name].shape[2:]) for p in parts])
+    for name in Rollout._fields
+  }
+  return Rollout(**flat)
+
+
+def fact_kind(keys: np.ndarray) -> np.ndarray:
+  """Index into KINDS of each fact key (any shape; -1 keys map to -1)."""
+  bounds = np.asarray([NEAR, HELD, COLOUR, TYPE, EMPTY, PAIR])
+  kind = np.searchsorted(bounds, keys, side="right")
+  return np.where(keys < 0, -1, kind)
+
+
+def heldout_fact(keys: np.ndarray) -> np.ndarray:
+  """bool: the fact names a held-out (colour, type) composition."""
+  held = heldout_compositions()
+  keys = np.asarray(keys)
+  single = (keys >= 0) & (keys < COLOUR) & held[np.clip(keys, 0, COLOUR - 1) % K]
+  a, b = np.divmod(np.clip(keys - PAIR, 0, K * K - 1), K)
+  pair = (keys >= PAIR) & (held[a] | held[b])
+  return single | pair
+
+
+def caption(key: int, template: int) -> str:
+  """The caption of fact `key` in wording `template` (taken modulo the kind's templates)."""
+  kind = KINDS[int(fact_kind(np.asarray(key)))]
+  options = TEMPLATES[kind]
+  fmt = options[template % len(options)]
+  if kind == "pair":
+    a, b = divmod(int(key) - PAIR, K)
+    return fmt.format(a=_a(composition_words(a)), b=_a(composition_words(b)))
+  if kind == "colour":
+    c = C.COLOUR_NAMES[int(key) - COLOUR]
+    return fmt.format(c=c, c_a=_a(c))
+  if kind == "type":
+    t = C.TYPE_NAMES[int(key) - TYPE]
+    return fmt.format(t=t, t_a=_a(t))
+  if kind == "empty":
+    return fmt
+  return fmt.format(a=_a(composition_words(int(key) % K)))
+
+
+def sample_facts(rng: np.random.Generator, facts: np.ndarray) -> np.ndarray:
+  """One trainable fact per row of `facts` [B,NF], weighted by kind (never held-out)."""
+  kind = fact_kind(facts)
+  weight = np.asarray(list(KIND_WEIGHTS.values()))[np.maximum(kind, 0)]
+  weight = np.where((facts >= 0) & ~heldout_fact(facts), weight, 0.0)
+  gumbel = rng.gumbel(size=facts.shape)
+  score = np.where(weight > 0, np.log(np.maximum(weight, 1e-30)) + gumbel, -np.inf)
+  return facts[np.arange(len(facts)), np.argmax(score, axis=-1)]
+
+
+def match_matrix(facts: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+  """bool[B,B]: caption j (fact chosen[j]) also holds for frame i."""
+  return np.any(facts[:, :, None] == chosen[None, None, :], axis=1)

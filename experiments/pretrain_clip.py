@@ -1,0 +1,169 @@
+"""Pretrains one small CLIP on captioned Playhouse frames and saves it in the HF format.
+
+  python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:S
+
+Frames come from jitted rollouts (`experiments.clip_data`) into a pool in host memory; one
+rollout's worth of the pool is replaced every `data.refresh_every` steps, so the data keeps
+changing during training. Each batch draws frames without replacement, one true caption per
+frame (never a held-out composition), and the multi-positive `match` matrix of the loss.
+The workdir gets metrics.jsonl, orbax checkpoints, `model/` and `summary.json`.
+"""
+
+import json
+import pathlib
+import time
+from collections.abc import Iterator
+
+import jax
+import ml_collections
+import numpy as np
+from absl import app
+from ml_collections import config_flags
+
+from envs.playhouse import Playhouse, PlayhouseConfig
+from experiments import clip_data
+from experiments.run_io import MetricsLogger
+from vlm_rewards import pretrain
+
+_CONFIG = config_flags.DEFINE_config_file("config", "experiments/configs/pretrain_clip.py:S")
+# The main job's house (experiments/configs/playhouse_find.py), without its goal restriction.
+SMALL_HOUSE = dict(grid_size=8, min_rooms=1, max_rooms=1, num_objects=4, num_furniture=1)
+
+
+def make_envs() -> tuple[Playhouse, Playhouse]:
+  """(benchmark default house, the main job's one-room house)."""
+  return Playhouse(PlayhouseConfig()), Playhouse(PlayhouseConfig(**SMALL_HOUSE))
+
+
+def _pad_facts(facts: np.ndarray, width: int) -> np.ndarray:
+  return np.pad(facts, ((0, 0), (0, width - facts.shape[1])), constant_values=-1)
+
+
+class FramePool:
+  """Frames and fact keys in host memory, refreshed one rollout at a time (round robin)."""
+
+  def __init__(self, data: ml_collections.ConfigDict, seed: int):
+    self.envs = make_envs()
+    rcfg = clip_data.RolloutConfig(
+      data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon
+    )
+    self.rollouts = [jax.jit(clip_data.make_rollout(env, rcfg)) for env in self.envs]
+    self.width = 5 * self.envs[0].config.num_objects + 1 + self.envs[0].config.num_objects ** 2
+    self.chunk = data.num_envs * data.episode_steps
+    self.small_fraction = data.small_house_fraction
+    self.key = jax.random.key(seed)
+    self.count = 0
+    parts = [self._rollout() for _ in range(data.pool_rollouts)]
+    self.frames = np.concatenate([p[0] for p in parts])
+    self.facts = np.concatenate([p[1] for p in parts])
+
+  def _rollout(self) -> tuple[np.ndarray, np.ndarray]:
+    self.key, k_env, k_roll = jax.random.split(self.key, 3)
+    small = bool(jax.random.uniform(k_env) < self.small_fraction)
+    out = self.rollouts[int(small)](k_roll)
+    frames = np.asarray(out["frames"]).reshape(self.chunk, *out["frames"].shape[2:])
+    facts = np.asarray(out["facts"]).reshape(self.chunk, -1)
+    return frames, _pad_facts(facts, self.width)
+
+  def refresh(self) -> None:
+    """Replaces the oldest rollout's frames with a new rollout."""
+    start = (self.count % (len(self.frames) // self.chunk)) * self.chunk
+    self.frames[start : start + self.chunk], self.facts[start : start + self.chunk] = (
+      self._rollout()
+    )
+    self.count += 1
+
+
+class CaptionTokens:
+  """Tokenises each distinct caption string once."""
+
+  def __init__(self, max_text_length: int, caption_tokens: int):
+    self.tokenizer = pretrain.load_tokenizer(max_text_length)
+    self.length = caption_tokens
+    self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+  def __call__(self, captions: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    missing = sorted({c for c in captions if c not in self.cache})
+    if missing:
+      ids, mask = pretrain.tokenize(self.tokenizer, missing, self.length)
+      assert mask[:, -1].max() == 0, "caption_tokens too small: captions were truncated"
+      self.cache.update({c: (i, m) for c, i, m in zip(missing, ids, mask, strict=True)})
+    ids, mask = zip(*(self.cache[c] for c in captions), strict=True)
+    return np.stack(ids), np.stack(mask)
+
+
+def make_batch(pool: FramePool, tokens: CaptionTokens, rng: np.random.Generator, size: int):
+  """One training batch: frames, a sampled caption per frame, and the match matrix."""
+  idx = np.sort(rng.choice(len(pool.frames), size, replace=False))
+  facts = pool.facts[idx]
+  chosen = clip_data.sample_facts(rng, facts)
+  wording = rng.integers(0, 1 << 16, size)
+  captions = [clip_data.caption(k, w) for k, w in zip(chosen, wording, strict=True)]
+  ids, mask = tokens(captions)
+  return {
+    "frames": pool.frames[idx],
+    "input_ids": ids,
+    "attention_mask": mask,
+    "match": clip_data.match_matrix(facts, chosen),
+  }
+
+
+def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
+  """Endless training batches, deterministic in `config.seed`."""
+  pool = FramePool(config.data, config.seed)
+  tokens = CaptionTokens(config.max_text_length, config.caption_tokens)
+  rng = np.random.default_rng(config.seed)
+  step = 0
+  while True:
+    yield make_batch(pool, tokens, rng, config.batch_size)
+    step += 1
+    if step % config.data.refresh_every == 0:
+      pool.refresh()
+
+
+def run(config: ml_collections.ConfigDict) -> dict:
+  """Trains, saves `model/` (and `export_dir`), returns the summary."""
+  workdir = pathlib.Path(config.workdir)
+  model_config = pretrain.make_clip_config(config.size, max_text_length=config.max_text_length)
+  model = pretrain.init_model(model_config, seed=config.seed)
+  optimizer = pretrain.make_optimizer(
+    config.learning_rate, config.warmup_steps, config.num_steps, config.weight_decay
+  )
+  logger = MetricsLogger(workdir, resume=True)
+  start = time.time()
+  state, history = pretrain.train(
+    model,
+    caption_batches(config),
+    optimizer,
+    config.num_steps,
+    checkpoint_dir=workdir / "checkpoints",
+    checkpoint_every=config.checkpoint_every,
+    log_every=config.log_every,
+    log_fn=logger.write,
+  )
+  seconds = time.time() - start
+  logger.close()
+  pretrain.save_model(model, state.params, workdir / "model")
+  if config.export_dir:
+    pretrain.save_model(model, state.params, config.export_dir)
+  summary = {
+    "size": config.size,
+    "preset": vars(pretrain.PRESETS[config.size]),
+    "num_params": int(sum(x.size for x in jax.tree.leaves(state.params))),
+    "steps": int(state.step),
+    "batch_size": config.batch_size,
+    "train_seconds_this_run": round(seconds, 1),
+    "final": history[-1] if history else None,
+    "config": config.to_dict(),
+  }
+  (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+  return summary
+
+
+def main(argv) -> None:
+  del argv
+  print(json.dumps(run(_CONFIG.value), indent=2))
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,103 @@
+"""Captioned Playhouse frames: facts agree with ground truth; no caption names a held-out pair."""
+
+import itertools
+
+import jax
+import numpy as np
+import pytest
+
+from envs.playhouse import Playhouse, PlayhouseConfig
+from envs.playhouse import config as C
+from envs.playhouse.goals import heldout_compositions
+from experiments import clip_data as D
+
+SMALL = PlayhouseConfig(grid_size=8, min_rooms=1, max_rooms=1, num_objects=4, num_furniture=1)
+HELDOUT_WORDS = [D.composition_words(c) for c in np.flatnonzero(heldout_compositions())]
+
+
+@pytest.fixture(scope="module")
+def env():
+  return Playhouse(SMALL)
+
+
+@pytest.fixture(scope="module")
+def rollout(env):
+  """One compiled rollout function shared by the tests (compiling dominates their time)."""
+  cfg = D.RolloutConfig(num_envs=16, num_steps=24, oracle_fraction=1.0, epsilon=0.1)
+  return jax.jit(D.make_rollout(env, cfg))
+
+
+@pytest.fixture(scope="module")
+def heldout_rollout(rollout):
+  """Episodes of held-out goals, so held-out compositions are in view, near and held."""
+  return D.generate(rollout, seed=0, num_rollouts=1, heldout=True)
+
+
+def _names_heldout(text: str) -> bool:
+  return any(words in text for words in HELDOUT_WORDS)
+
+
+def test_every_fact_kind_has_wordings_that_format():
+  keys = [D.VISIBLE + 5, D.NEAR + 7, D.HELD + 9, D.COLOUR + 2, D.TYPE + 3, D.EMPTY, D.PAIR + 13]
+  for key, wording in itertools.product(keys, range(6)):
+    text = D.caption(key, wording)
+    assert text and "{" not in text, text
+  assert D.caption(D.NEAR + 2 * len(C.TYPE_NAMES) + 2, 0) == "Go near a yellow duck"
+  assert D.caption(D.HELD, 0) == "Lift a red ball"
+  assert D.caption(D.COLOUR + 1, 1) == "an orange object"
+
+
+def test_heldout_fact_flags_single_and_pair_facts():
+  held = np.flatnonzero(heldout_compositions())
+  train = np.flatnonzero(~heldout_compositions())
+  assert D.heldout_fact(np.asarray([D.NEAR + held[0], D.PAIR + train[0] * D.K + held[1]])).all()
+  assert not D.heldout_fact(
+    np.asarray([D.NEAR + train[0], D.PAIR + train[0] * D.K + train[1], D.COLOUR, D.EMPTY, -1])
+  ).any()
+
+
+def test_no_sampled_caption_names_a_heldout_composition(heldout_rollout):
+  facts = heldout_rollout.facts
+  assert D.heldout_fact(facts).any(), "the held-out rollout should show held-out objects"
+  rng = np.random.default_rng(0)
+  for _ in range(20):
+    chosen = D.sample_facts(rng, facts)
+    assert not D.heldout_fact(chosen).any()
+    wordings = rng.integers(0, 100, len(chosen))
+    for key, w in zip(chosen, wordings, strict=True):
+      assert not _names_heldout(D.caption(key, w))
+
+
+def test_train_rollouts_never_contain_heldout_compositions(env, rollout):
+  data = D.generate(rollout, seed=1, num_rollouts=1)
+  assert not D.heldout_fact(data.facts).any()
+  assert np.isin(data.goal, env.train_goal_ids).all()
+
+
+def test_facts_agree_with_ground_truth(env, heldout_rollout):
+  data = heldout_rollout
+  fam = env.goal_family[data.goal]
+  comp = env.goal_target_colour[data.goal] * len(C.TYPE_NAMES) + env.goal_target_type[data.goal]
+  near = np.any(data.facts == (D.NEAR + comp)[:, None], axis=1)
+  held = np.any(data.facts == (D.HELD + comp)[:, None], axis=1)
+  find, lift = fam == C.FIND, fam == C.LIFT
+  np.testing.assert_array_equal(near[find], data.success[find])
+  np.testing.assert_array_equal(held[lift], data.success[lift])
+  assert data.success.any() and (~data.success).any()
+  visible = (D.fact_kind(data.facts) == D.KINDS.index("visible")).any(axis=1)
+  empty = (data.facts == D.EMPTY).any(axis=1)
+  np.testing.assert_array_equal(visible, ~empty)
+
+
+def test_match_matrix_contains_the_diagonal(heldout_rollout):
+  facts = heldout_rollout.facts[:64]
+  chosen = D.sample_facts(np.random.default_rng(0), facts)
+  match = D.match_matrix(facts, chosen)
+  assert match.shape == (64, 64) and np.diag(match).all()
+  same = chosen[:, None] == chosen[None, :]
+  assert match[same].all()
+
+
+def test_rollout_is_deterministic(rollout):
+  a, b = rollout(jax.random.key(3), True), rollout(jax.random.key(3), True)
+  jax.tree.map(np.testing.assert_array_equal, a, b)

@@ -15,7 +15,7 @@ def _box_free(cells: jax.Array, p: jax.Array, radius: float) -> jax.Array:
   return jnp.all(mats == C.EMPTY)
 
 
-def _slide(cells: jax.Array, pos: jax.Array, delta: jax.Array, radius: float) -> jax.Array:
+def slide(cells: jax.Array, pos: jax.Array, delta: jax.Array, radius: float) -> jax.Array:
   """Move by delta one axis at a time; a blocked axis keeps its coordinate."""
   px = pos.at[0].add(delta[0])
   pos = jnp.where(_box_free(cells, px, radius), px, pos)
@@ -31,18 +31,18 @@ def _motion(state: PlayhouseState, action: jax.Array, cfg: C.PlayhouseConfig):
     [fwd, -fwd, -right, right],
     jnp.zeros(2, jnp.float32),
   )
-  pos = _slide(state.cells, state.pos, cfg.move_step * step, cfg.agent_radius)
+  pos = slide(state.cells, state.pos, cfg.move_step * step, cfg.agent_radius)
   turn = (action == C.TURN_RIGHT).astype(jnp.int32) - (action == C.TURN_LEFT).astype(jnp.int32)
   heading = (state.heading + turn) % cfg.num_headings
   return pos, heading
 
 
 def grab_candidate(state: PlayhouseState, cfg: C.PlayhouseConfig) -> jax.Array:
-  """Slot the grab action would pick up (nearest resting object in reach, in the grab cone
-  and in sight), or -1."""
+  """Slot the grab action would pick up, or -1: the nearest resting object in reach (but not
+  under the agent's feet, closer than 0.3), within the grab cone and in sight."""
   view = geometry.slot_view(state, cfg.num_headings)
-  cone = (jnp.abs(view.bearing) <= jnp.deg2rad(cfg.grab_degrees)) | (view.distance < 0.3)
-  ok = (view.distance <= cfg.reach) & cone & ~geometry.held_mask(state)
+  cone = jnp.abs(view.bearing) <= jnp.deg2rad(cfg.grab_degrees)
+  ok = (view.distance <= cfg.reach) & (view.distance >= 0.3) & cone & ~geometry.held_mask(state)
   ok = ok & geometry.line_of_sight(state, state.obj_pos)
   best = jnp.argmin(jnp.where(ok, view.distance, jnp.inf))
   return jnp.where(jnp.any(ok), best, -1).astype(jnp.int32)

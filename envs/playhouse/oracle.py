@@ -42,8 +42,13 @@ def _turn_towards(state: PlayhouseState, point: jax.Array, cfg: C.PlayhouseConfi
   return jnp.where(err > 0, C.TURN_RIGHT, C.TURN_LEFT), facing
 
 
-def _walk(state: PlayhouseState, point: jax.Array, sweeps: int, cfg: C.PlayhouseConfig):
-  """Action moving one step along a shortest path towards the cell containing point."""
+_MOVES = (C.FORWARD, C.STRAFE_LEFT, C.STRAFE_RIGHT, C.BACKWARD)
+
+
+def _walk(key, state: PlayhouseState, point: jax.Array, sweeps: int, cfg: C.PlayhouseConfig):
+  """Action moving one step along a shortest path towards the cell containing point: turn
+  towards the next cell centre, then take the move (collisions included) that gets closest
+  to it; a random action when no move helps (unsticks rare corner cases)."""
   g = cfg.grid_size
   field = distance_field(state.cells, jnp.floor(point).astype(jnp.int32), sweeps)
   here = jnp.clip(jnp.floor(state.pos).astype(jnp.int32), 0, g - 1)
@@ -53,25 +58,32 @@ def _walk(state: PlayhouseState, point: jax.Array, sweeps: int, cfg: C.Playhouse
   waypoint = nxt[jnp.argmin(costs)].astype(jnp.float32) + 0.5
   waypoint = jnp.where(field[here[1], here[0]] == 0.0, point, waypoint)
   turn, facing = _turn_towards(state, waypoint, cfg)
-  return jnp.where(facing, C.FORWARD, turn)
+  fwd = geometry.direction(state.heading, cfg.num_headings)
+  right = jnp.stack([-fwd[1], fwd[0]])
+  deltas = cfg.move_step * jnp.stack([fwd, -right, right, -fwd])
+  moved = jax.vmap(lambda d: dynamics.slide(state.cells, state.pos, d, cfg.agent_radius))(deltas)
+  gaps = jnp.linalg.norm(moved - waypoint, axis=1) + jnp.array([0.0, 0.01, 0.01, 0.02])
+  best = jnp.argmin(gaps)
+  helps = gaps[best] < jnp.linalg.norm(state.pos - waypoint) - 1e-3
+  move = jnp.where(helps, jnp.asarray(_MOVES)[best], jax.random.randint(key, (), 0, 7))
+  return jnp.where(facing, move, turn)
 
 
-def _approach(state, point, act, sweeps, cfg):
+def _approach(key, state, point, act, sweeps, cfg):
   """Walk next to point, face it, then take `act`."""
   near = jnp.linalg.norm(point - state.pos) <= _ARRIVED
   turn, facing = _turn_towards(state, point, cfg)
   close = jnp.where(facing, act, turn)
-  return jnp.where(near, close, _walk(state, point, sweeps, cfg))
+  return jnp.where(near, close, _walk(key, state, point, sweeps, cfg))
 
 
 def make_oracle(env: Playhouse, sweeps: int | None = None):
-  """oracle_action(key, state, goal_id) -> int32 action (the key is unused)."""
+  """oracle_action(key, state, goal_id) -> int32 action (the key breaks rare deadlocks)."""
   cfg = env.config
   sweeps = sweeps or 3 * cfg.grid_size
   tables = jax.tree.map(jnp.asarray, env.goal_tables)
 
   def oracle_action(key: jax.Array, state: PlayhouseState, goal_id) -> jax.Array:
-    del key
     tab = jax.tree.map(lambda a: a[goal_id], tables)
     target = (state.obj_colour == tab.target_colour) & (state.obj_type == tab.target_type)
     ref = (state.obj_colour == tab.ref_colour) & (state.obj_type == tab.ref_type)
@@ -82,13 +94,13 @@ def make_oracle(env: Playhouse, sweeps: int | None = None):
     holding_other = (state.held >= 0) & ~holding_target
     grab_ok = dynamics.grab_candidate(state, cfg) == t_slot
     fetch = _approach(
-      state, state.obj_pos[t_slot], jnp.where(grab_ok, C.GRAB, C.NOOP), sweeps, cfg
+      key, state, state.obj_pos[t_slot], jnp.where(grab_ok, C.GRAB, C.NOOP), sweeps, cfg
     )
     _, drop_free = dynamics.drop_point(state, cfg)
     deliver = _approach(
-      state, state.obj_pos[r_slot], jnp.where(drop_free, C.DROP, C.BACKWARD), sweeps, cfg
+      key, state, state.obj_pos[r_slot], jnp.where(drop_free, C.DROP, C.BACKWARD), sweeps, cfg
     )
-    find = _approach(state, state.obj_pos[t_slot], C.NOOP, sweeps, cfg)
+    find = _approach(key, state, state.obj_pos[t_slot], C.NOOP, sweeps, cfg)
     lift = jnp.where(holding_other, C.DROP, jnp.where(holding_target, C.NOOP, fetch))
     place = jnp.where(holding_other, C.DROP, jnp.where(holding_target, deliver, fetch))
     action = jnp.select([tab.family == C.FIND, tab.family == C.LIFT], [find, lift], place)

@@ -7,10 +7,10 @@ Everything is time-major. A `Trajectory` holds T transitions of B environments:
 `inputs` has T+1 steps (the last one is only bootstrapped from), `discounts[t]` multiplies the
 value of `inputs[t+1]`: 0 when the episode terminated at step t, gamma otherwise (including
 time-limit truncation, so that V-trace bootstraps there). Bootstrapping at a truncation is
-exact only if `inputs[t+1]` is the truncated episode's last observation; with an auto-reset
-environment that returns the next episode's first observation, the value of that state is
-used instead (and the trace runs into the next episode), so such trainers may prefer
-`discount 0` at truncation.
+exact when `inputs[t+1]` is the truncated episode's last observation. A trainer whose env
+resets on the step after an episode end marks that reset step with `mask = 0` (its action is
+ignored): it takes no loss and the trace stops there. Without a mask, an auto-reset env that
+returns the next episode's first observation at a truncation bootstraps from that state.
 
 Typical use (the trainer jits and shards this):
 
@@ -70,6 +70,10 @@ class Trajectory(NamedTuple):
   discounts: chex.Array  # float32[T, B]
   behaviour_logits: chex.Array  # float32[T, B, A]
   initial_core_state: LSTMState  # [B, lstm_size], the core state before inputs[0]
+  # float32[T, B] or None: 0 marks steps that are no transition of any episode (an
+  # auto-reset step whose action is ignored). They take no loss and cut the V-trace trace, so
+  # the step before a masked step bootstraps from the value of its next input alone.
+  mask: chex.Array | None = None
 
 
 class LearnerState(NamedTuple):
@@ -91,10 +95,19 @@ def vtrace_time_major(
   discount_t: chex.Array,
   rho_tm1: chex.Array,
   config: ImpalaConfig,
+  mask_tm1: chex.Array | None = None,
 ):
-  """`rlax.vtrace_td_error_and_advantage` on time-major [T, B] arrays (vmapped over B)."""
+  """`rlax.vtrace_td_error_and_advantage` on time-major [T, B] arrays (vmapped over B).
+
+  Steps where `mask_tm1` is 0 get importance weight 0: their error and advantage are 0 and
+  the trace stops there, so the step before bootstraps from `v_t` alone (unlike rlax's
+  `sample_mask`, which carries the trace across a masked step).
+  """
   chex.assert_rank([v_tm1, v_t, r_t, discount_t, rho_tm1], 2)
   chex.assert_equal_shape([v_tm1, v_t, r_t, discount_t, rho_tm1])
+  if mask_tm1 is not None:
+    chex.assert_equal_shape([rho_tm1, mask_tm1])
+    rho_tm1 = jnp.where(mask_tm1 > 0, rho_tm1, 0.0)
   fn = functools.partial(
     rlax.vtrace_td_error_and_advantage,
     lambda_=config.lambda_,
@@ -115,6 +128,7 @@ def impala_losses(
   a_tm1: chex.Array,
   pg_advantage_tm1: chex.Array,
   vtrace_errors_tm1: chex.Array,
+  mask_tm1: chex.Array | None = None,
 ):
   """Per-trajectory IMPALA loss terms for one unbatched [T] sequence (the caller vmaps).
 
@@ -123,6 +137,7 @@ def impala_losses(
     a_tm1: actions taken.
     pg_advantage_tm1: V-trace policy-gradient advantages (their gradient is stopped here).
     vtrace_errors_tm1: V-trace targets minus learner values (targets already stopped).
+    mask_tm1: optional 0/1 weights; the means are taken over the steps where it is 1.
 
   Returns:
     (policy-gradient loss, baseline loss, entropy) as scalars, each a mean over time.
@@ -132,9 +147,11 @@ def impala_losses(
   chex.assert_equal_shape([a_tm1, pg_advantage_tm1, vtrace_errors_tm1])
   log_pi_tm1 = jax.nn.log_softmax(logits_tm1)
   log_pi_a_tm1 = jnp.take_along_axis(log_pi_tm1, a_tm1[:, None], axis=-1)[:, 0]
-  pg_loss = -jnp.mean(log_pi_a_tm1 * jax.lax.stop_gradient(pg_advantage_tm1))
-  baseline_loss = 0.5 * jnp.mean(jnp.square(vtrace_errors_tm1))
-  entropy = -jnp.mean(jnp.sum(jnp.exp(log_pi_tm1) * log_pi_tm1, axis=-1))
+  w = jnp.ones_like(pg_advantage_tm1) if mask_tm1 is None else mask_tm1
+  mean = lambda x: jnp.sum(w * x) / jnp.maximum(jnp.sum(w), 1.0)
+  pg_loss = -mean(log_pi_a_tm1 * jax.lax.stop_gradient(pg_advantage_tm1))
+  baseline_loss = 0.5 * mean(jnp.square(vtrace_errors_tm1))
+  entropy = -mean(jnp.sum(jnp.exp(log_pi_tm1) * log_pi_tm1, axis=-1))
   return pg_loss, baseline_loss, entropy
 
 
@@ -147,6 +164,8 @@ def _check_trajectory(traj: Trajectory) -> None:
   chex.assert_type([traj.actions, traj.rewards, traj.discounts], [int, float, float])
   num_steps, batch = traj.actions.shape
   chex.assert_shape(traj.inputs.reset, (num_steps + 1, batch))
+  if traj.mask is not None:
+    chex.assert_shape(traj.mask, (num_steps, batch))
 
 
 def make_loss_fn(network: AgentNetwork, config: ImpalaConfig):
@@ -160,9 +179,9 @@ def make_loss_fn(network: AgentNetwork, config: ImpalaConfig):
       traj.behaviour_logits, traj.actions
     )
     rho_tm1 = jnp.exp(jax.lax.stop_gradient(log_rho))
-    vtrace = vtrace_time_major(v_tm1, v_t, traj.rewards, traj.discounts, rho_tm1, config)
+    vtrace = vtrace_time_major(v_tm1, v_t, traj.rewards, traj.discounts, rho_tm1, config, traj.mask)
     losses = jax.vmap(impala_losses, in_axes=1)(
-      logits_tm1, traj.actions, vtrace.pg_advantage, vtrace.errors
+      logits_tm1, traj.actions, vtrace.pg_advantage, vtrace.errors, traj.mask
     )
     pg_loss, baseline_loss, entropy = (jnp.mean(x) for x in losses)
     loss = pg_loss + config.baseline_cost * baseline_loss - config.entropy_cost * entropy

@@ -90,6 +90,21 @@ def test_vtrace_split_at_episode_boundary_changes_nothing():
     np.testing.assert_allclose(getattr(whole, name), split, rtol=1e-6, atol=1e-7)
 
 
+def test_masked_step_cuts_the_trace():
+  """A masked reset step after a truncation: the truncated episode bootstraps from v_t."""
+  config = impala.ImpalaConfig(lambda_=0.9)
+  args = random_vtrace_inputs(jax.random.key(3), num_steps=8)
+  k = 3  # step k is truncated (discount stays gamma), step k + 1 is the masked reset step
+  mask = jnp.ones_like(args[0]).at[k + 1].set(0.0)
+  out = impala.vtrace_time_major(*args, config, mask)
+  first = impala.vtrace_time_major(*(x[: k + 1] for x in args), config)
+  second = impala.vtrace_time_major(*(x[k + 2 :] for x in args), config)
+  zero = jnp.zeros((1, args[0].shape[1]))
+  for name in ("errors", "pg_advantage"):
+    split = jnp.concatenate([getattr(first, name), zero, getattr(second, name)])
+    np.testing.assert_allclose(getattr(out, name), split, rtol=1e-6, atol=1e-7)
+
+
 def test_impala_losses_golden():
   logits = jnp.zeros((T, A))  # uniform policy
   adv = jnp.array([1.0, -2.0, 0.5, 0.5])
@@ -98,6 +113,10 @@ def test_impala_losses_golden():
   np.testing.assert_allclose(pg_loss, np.log(A) * adv.mean(), rtol=1e-6)
   np.testing.assert_allclose(baseline_loss, 0.5 * (1 + 1 + 4) / 4, rtol=1e-6)
   np.testing.assert_allclose(entropy, np.log(A), rtol=1e-6)
+  mask = jnp.array([1.0, 0.0, 1.0, 0.0])  # means over the unmasked steps only
+  pg_loss, baseline_loss, _ = impala.impala_losses(logits, jnp.zeros(T, int), adv, errors, mask)
+  np.testing.assert_allclose(pg_loss, np.log(A) * 0.75, rtol=1e-6)
+  np.testing.assert_allclose(baseline_loss, 0.5 * (1 + 4) / 2, rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,7 +137,7 @@ def make_inputs(key, lead_shape, goal_ids, reset):
 
 
 def random_trajectory(key, network):
-  ks = jax.random.split(key, 6)
+  ks = jax.random.split(key, 7)
   goals = jax.random.randint(ks[0], (T + 1, B), 0, A)
   inputs = make_inputs(ks[1], (T + 1, B), goals, jax.random.bernoulli(ks[2], 0.3, (T + 1, B)))
   return impala.Trajectory(
@@ -128,6 +147,7 @@ def random_trajectory(key, network):
     discounts=0.9 * (1.0 - inputs.reset[1:].astype(jnp.float32)),
     behaviour_logits=jax.random.normal(ks[5], (T, B, A)),
     initial_core_state=network.initial_state(B),
+    mask=jax.random.bernoulli(ks[6], 0.8, (T, B)).astype(jnp.float32),
   )
 
 
@@ -160,6 +180,15 @@ def test_update_is_deterministic_and_reports_metrics(agent, lagged_update):
   assert not np.allclose(
     new_a.params["params"]["value"]["kernel"], state.params["params"]["value"]["kernel"]
   )
+
+
+def test_all_ones_mask_equals_no_mask(agent):
+  network, params = agent
+  traj = random_trajectory(jax.random.key(9), network)
+  loss_fn = jax.jit(impala.make_loss_fn(network, LEARNER_CONFIG))
+  loss_none, _ = loss_fn(params, traj._replace(mask=None))
+  loss_ones, _ = loss_fn(params, traj._replace(mask=jnp.ones_like(traj.rewards)))
+  np.testing.assert_allclose(loss_none, loss_ones, rtol=1e-5)
 
 
 def test_nan_reward_gives_non_finite_loss(agent, lagged_update):
@@ -230,6 +259,7 @@ def test_loss_falls_on_goal_conditioned_bandit(agent, lagged_update):
       discounts=jnp.zeros((num_steps, batch)),
       behaviour_logits=out.logits[:-1],
       initial_core_state=network.initial_state(batch),
+      mask=jnp.ones((num_steps, batch)),  # the mask path, to share the compiled update
     )
 
   def correct_prob(params):

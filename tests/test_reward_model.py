@@ -114,8 +114,8 @@ def test_reward_model_errors(tiny_clip):
     RewardModel(tiny_clip, GOALS, threshold=2.0)
   with pytest.raises(ValueError, match="K < number of goals"):
     RewardModel(tiny_clip, GOALS, num_negatives=5)
-  with pytest.raises(ValueError, match="text 1 is an empty string"):
-    RewardModel(tiny_clip, ["a cat", ""])
+  with pytest.raises(ValueError, match="goal 1 is ''; every goal must be a non-empty string"):
+    RewardModel(tiny_clip, ["a cat", ""], templates="photo")
 
 
 def test_templates_and_format_helpers():

@@ -104,7 +104,7 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
   return texts
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # identity hash: usable as a jit static.
 class CLIP:
   """A loaded CLIP: parameters, tokenizer, preprocessing and pure embedding functions.
 

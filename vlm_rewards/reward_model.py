@@ -43,7 +43,9 @@ def _check_goals(goals: Sequence[str]) -> tuple[str, ...]:
   if not goals:
     raise ValueError("the goal list is empty; a reward model needs at least one goal.")
   seen = set()
-  for goal in goals:
+  for i, goal in enumerate(goals):
+    if not isinstance(goal, str) or not goal.strip():
+      raise ValueError(f"goal {i} is {goal!r}; every goal must be a non-empty string.")
     if goal in seen:
       raise ValueError(f"goal {goal!r} appears twice; goal ids index a set of distinct goals.")
     seen.add(goal)

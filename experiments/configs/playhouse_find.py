@@ -1,0 +1,74 @@
+"""The main job: Find goals in a one-room house, rewarded by the bundled CLIP only.
+
+  python -m experiments.train --config=experiments/configs/playhouse_find.py --workdir=runs/find
+  python -m experiments.train --config=experiments/configs/playhouse_find.py:smoke --workdir=/tmp/x
+
+Torso: `clip_embedding`, an MLP on the CLIP image embedding that the reward computation
+already produces for every frame, so it costs nothing extra. On the 2-core CPU the pixel
+torsos are the bottleneck (benchmarks/agent_throughput.py); on accelerators switch to
+`agent.torso=impala_resnet` (the paper-scale default there).
+"""
+
+import ml_collections
+from ml_collections import config_dict
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+  c.env = ml_collections.ConfigDict(
+    dict(
+      grid_size=8,
+      min_rooms=1,
+      max_rooms=1,
+      num_objects=4,
+      num_furniture=1,
+      height=64,
+      width=64,
+      max_steps=48,
+      families=("find",),
+    )
+  )
+  c.reward = ml_collections.ConfigDict(
+    dict(
+      source="vlm",  # vlm | cosine | goal_baseline | ground_truth (a sanity baseline only)
+      model="bundled",
+      bf16=False,
+      template="plain",
+      num_negatives=config_dict.placeholder(int),  # default: min(#goals - 1, 32)
+      temperature=config_dict.placeholder(float),  # default: the CLIP's learned temperature
+      threshold=0.5,
+      baseline_prompt="",
+      alpha=0.5,
+    )
+  )
+  c.agent = ml_collections.ConfigDict(
+    dict(torso="clip_embedding", hidden_size=128, lstm_size=0, goal_conditioning="film")
+  )
+  c.learner = ml_collections.ConfigDict(
+    dict(
+      learning_rate=1e-3,
+      lr_schedule="linear",
+      entropy_cost=0.01,
+      baseline_cost=0.5,
+      max_grad_norm=40.0,
+      actor_lag=False,
+    )
+  )
+  c.learner_discount = 0.97
+  c.num_envs = 64
+  c.unroll_length = 16
+  c.updates_per_call = 8
+  c.total_frames = 1_500_000
+  c.eval_envs = 128
+  c.log_every_calls = 4
+  c.eval_every_calls = 40
+  c.checkpoint_every_calls = 40
+  c.checkpoints_to_keep = 2
+  c.quiet = False
+  if arg == "smoke":
+    c.num_envs, c.unroll_length, c.updates_per_call = 8, 8, 2
+    c.total_frames = 8 * 8 * 2 * 3
+    c.eval_envs = 8
+    c.log_every_calls = c.eval_every_calls = c.checkpoint_every_calls = 1
+  return c

@@ -1,0 +1,196 @@
+"""Trains a language-conditioned agent on the Playhouse from CLIP rewards.
+
+  python -m experiments.train --config=experiments/configs/playhouse_find.py --workdir=DIR
+  python -m experiments.train --config=experiments/configs/playhouse_find.py:smoke --workdir=DIR
+  python -m experiments.train --config=... --config.total_frames=200000 --workdir=DIR --resume
+
+Leaves in DIR: metrics.jsonl, tensorboard/, checkpoints/, returns.png (VLM against
+ground-truth return, the analogue of the paper's Fig. 3) and eval.gif.
+"""
+
+import functools
+import pathlib
+import time
+
+import jax
+import ml_collections
+import numpy as np
+from absl import app, flags
+from jax.sharding import NamedSharding, PartitionSpec
+from ml_collections import config_flags
+from tqdm import tqdm
+
+from experiments import run_io
+from experiments import trainer as trainer_lib
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Path to a config file.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Where metrics, checkpoints and plots go.")
+_RESUME = flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint in workdir.")
+
+
+class Run:
+  """The compiled functions of one run and the host-side bookkeeping around them."""
+
+  def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path):
+    trainer_lib.check_config(config)
+    self.config, self.workdir = config, pathlib.Path(workdir)
+    self.t = trainer_lib.make_trainer(config)
+    replicated = NamedSharding(self.t.mesh, PartitionSpec())
+    self.clip_params = jax.device_put(self.t.clip_params, replicated)
+    self._init = jax.jit(functools.partial(trainer_lib.init_state, self.t))
+    abstract = jax.eval_shape(self._init, self.clip_params, jax.random.PRNGKey(0))
+    self.shardings = trainer_lib.state_shardings(self.t, abstract)
+    self.abstract_state = jax.tree.map(
+      lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), abstract, self.shardings
+    )
+    self.chunk = jax.jit(
+      functools.partial(trainer_lib.train_chunk, self.t),
+      out_shardings=(self.shardings, None),
+      donate_argnums=1,
+    )
+    self._evaluate = jax.jit(
+      functools.partial(trainer_lib.evaluate, self.t),
+      static_argnames=("record",),
+    )
+    self.frames_per_call = config.num_envs * config.unroll_length * config.updates_per_call
+    self.num_calls = trainer_lib.num_updates(config) // config.updates_per_call
+
+  def initial_state(self):
+    state = self._init(self.clip_params, jax.random.PRNGKey(self.config.seed))
+    return jax.device_put(state, self.shardings)
+
+  def evaluate(self, state, heldout: bool, random_policy: bool = False, record: bool = False):
+    key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + 1), int(state.update))
+    return self._evaluate(
+      state.learner.params,
+      self.clip_params,
+      key,
+      heldout=heldout,
+      random_policy=random_policy,
+      record=record,
+    )
+
+  def eval_metrics(self, state) -> dict[str, float]:
+    heldout = jax.device_get(self.evaluate(state, heldout=True))
+    train = jax.device_get(self.evaluate(state, heldout=False))
+    return {
+      "eval/heldout_gt_success": heldout["gt_success"],
+      "eval/heldout_vlm_return": heldout["vlm_return"],
+      "eval/train_gt_success": train["gt_success"],
+      "eval/train_vlm_return": train["vlm_return"],
+    }
+
+
+def train(
+  config: ml_collections.ConfigDict,
+  workdir: str | pathlib.Path,
+  resume: bool = False,
+  stop_after_calls: int | None = None,
+):
+  """Runs (or resumes) training; returns the final train state and the logged rows.
+
+  `stop_after_calls` ends the run early (as if interrupted) after that many compiled calls in
+  total, counting calls done before a resume; the learning-rate schedule is unaffected.
+  """
+  run = Run(config, workdir)
+  checkpointer = run_io.Checkpointer(workdir, keep=config.checkpoints_to_keep)
+  start_call = 0
+  if resume:
+    update, state = checkpointer.restore(run.abstract_state)
+    start_call = update // config.updates_per_call
+  else:
+    state = run.initial_state()
+  logger = run_io.MetricsLogger(workdir, resume=resume)
+  if not resume:
+    random = jax.device_get(run.evaluate(state, heldout=True, random_policy=True))
+    logger.write(
+      0,
+      {
+        "frames": 0,
+        "eval/random_heldout_gt_success": random["gt_success"],
+        "eval/random_heldout_vlm_return": random["vlm_return"],
+        **run.eval_metrics(state),
+      },
+    )
+  end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
+  state = _loop(run, state, start_call, end_call, logger, checkpointer)
+  if end_call == run.num_calls:
+    _finish(run, state, logger)
+  logger.close()
+  checkpointer.close()
+  return state, run_io.read_metrics(logger.path)
+
+
+def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer):
+  config = run.config
+  bar = tqdm(
+    range(start_call, end_call),
+    initial=start_call,
+    total=run.num_calls,
+    desc="train",
+    unit="call",
+    disable=config.get("quiet", False),
+  )
+  tick, frames_since = time.perf_counter(), 0
+  for call in bar:
+    state, metrics = run.chunk(run.clip_params, state)
+    frames_since += run.frames_per_call
+    last = call + 1 == end_call
+    if (call + 1) % config.log_every_calls and not last:
+      continue
+    metrics = jax.device_get(metrics)
+    update = int(state.update)
+    if not np.isfinite(metrics["loss_max"]):
+      raise FloatingPointError(
+        f"The loss became {metrics['loss_max']} during updates {update - config.updates_per_call}"
+        f"-{update}. Training stopped; the last good checkpoint (update "
+        f"{checkpointer.latest_step()}) is kept in {checkpointer.directory}. Lower "
+        "learner.learning_rate or raise learner.max_grad_norm's clipping, then --resume."
+      )
+    elapsed = time.perf_counter() - tick
+    row = {
+      "frames": (call + 1) * run.frames_per_call,
+      "fps": frames_since / elapsed,
+      **trainer_lib.summarise(metrics),
+    }
+    if (call + 1) % config.eval_every_calls == 0 or last:
+      row.update(run.eval_metrics(state))
+    row = logger.write(update, row)
+    bar.set_postfix(
+      fps=f"{row['fps']:.0f}", vlm=f"{row['vlm_return']:.2f}", gt=f"{row['gt_return']:.2f}"
+    )
+    if (call + 1) % config.checkpoint_every_calls == 0 or last:
+      checkpointer.save(update, state)
+    tick, frames_since = time.perf_counter(), 0
+  return state
+
+
+def _finish(run: Run, state, logger) -> None:
+  """The plot of VLM against ground-truth return, and a GIF of held-out evaluation episodes."""
+  run_io.plot_returns(run_io.read_metrics(logger.path), run.workdir / "returns.png")
+  _, frames = jax.device_get(run.evaluate(state, heldout=True, record=True))
+  pixels, goals, vlm, gt, alive = frames
+  images, captions = [], []
+  for b in range(min(3, pixels.shape[1])):
+    steps = int(np.argmin(alive[:, b])) + 1 if not alive[:, b].all() else len(alive)
+    for s in range(steps):
+      images.append(pixels[s, b])
+      captions.append(
+        f"{run.t.env.goals[goals[s, b]]}\n"
+        f"VLM reward {vlm[s, b]:.0f}  ground truth {'yes' if gt[s, b] else 'no'}"
+      )
+  run_io.write_gif(np.stack(images), captions, run.workdir / "eval.gif")
+
+
+def main(argv):
+  del argv
+  if _WORKDIR.value is None:
+    raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
+  _, rows = train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value)
+  last = rows[-1]
+  print({k: round(v, 4) for k, v in last.items() if isinstance(v, float)})
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("config")
+  app.run(main)

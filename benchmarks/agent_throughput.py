@@ -7,7 +7,8 @@ For each torso it times, after compilation, on random inputs:
   unroll  `unroll` on [T+1, B] inputs (the learner's forward pass);
   update  the full V-trace update (forward, backward, clipping, Adam), state donated.
 Frames are env frames consumed: B per `act`, T*B per `unroll` and `update`. Prints JSON and
-writes it to benchmarks/results/agent_throughput.json.
+stores it in benchmarks/results/agent_throughput.json under `runs[--label]` (other labels kept).
+Run from the repository root. The load average is recorded: on a shared machine it matters.
 """
 
 import argparse
@@ -36,7 +37,9 @@ def parse_args():
   p.add_argument("--hidden_size", type=int, default=256)
   p.add_argument("--lstm_size", type=int, default=256)
   p.add_argument("--num_actions", type=int, default=8)
+  p.add_argument("--goal_conditioning", default="concat")
   p.add_argument("--dtype", default="float32")
+  p.add_argument("--label", default="default", help="key of this run in the results file")
   p.add_argument("--min_time", type=float, default=2.0, help="seconds timed per measurement")
   p.add_argument("--out", default=str(RESULTS))
   return p.parse_args()
@@ -84,6 +87,7 @@ def bench_torso(torso, args):
     torso=torso,
     hidden_size=args.hidden_size,
     lstm_size=args.lstm_size,
+    goal_conditioning=args.goal_conditioning,
     dtype=args.dtype,
   )
   network = make_network(config)
@@ -118,14 +122,13 @@ def bench_torso(torso, args):
 def main():
   args = parse_args()
   report = {
-    "benchmark": "agent_throughput",
     "jax": jax.__version__,
     "backend": jax.default_backend(),
     "devices": len(jax.devices()),
     "cpu_count": os.cpu_count(),
     "machine": platform.machine(),
     "load_average_before": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-    "settings": {k: v for k, v in vars(args).items() if k not in ("out", "torsos")},
+    "settings": {k: v for k, v in vars(args).items() if k not in ("out", "torsos", "label")},
     "torsos": {},
   }
   for torso in args.torsos.split(","):
@@ -134,7 +137,9 @@ def main():
   report["load_average_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
   out = pathlib.Path(args.out)
   out.parent.mkdir(parents=True, exist_ok=True)
-  out.write_text(json.dumps(report, indent=2) + "\n")
+  stored = json.loads(out.read_text()) if out.exists() else {}
+  runs = {**stored.get("runs", {}), args.label: report}
+  out.write_text(json.dumps({"benchmark": "agent_throughput", "runs": runs}, indent=2) + "\n")
   print(json.dumps(report, indent=2))
 
 

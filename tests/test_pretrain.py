@@ -131,3 +131,21 @@ def test_saved_model_reloads_with_identical_embeddings(tokenizer, tmp_path):
   loaded = clip.load_clip(str(out), dtype=jnp.float32)
   np.testing.assert_allclose(np.asarray(loaded.embed_images(frames)), img_a, atol=1e-5)
   np.testing.assert_allclose(np.asarray(loaded.embed_text(captions)), txt_a, atol=1e-5)
+
+
+def test_bundled_model_loads_offline():
+  """The committed model: a HF folder under 20 MB that `load_clip("bundled")` reads."""
+  folder = pretrain.TOKENIZER_DIR.parent / "bundled_clip"
+  if not (folder / "flax_model.msgpack").exists():
+    pytest.skip("the bundled model has not been trained yet")
+  assert (folder / "flax_model.msgpack").stat().st_size <= 20e6
+  assert (folder / "README.md").exists()
+  from vlm_rewards import clip
+
+  model = clip.load_clip("bundled")
+  assert model.image_size == 64 and 0.0 < model.temperature <= 1.0
+  frames = np.zeros((2, 64, 64, 3), np.uint8)
+  emb = np.asarray(model.embed_images(frames))
+  assert emb.shape == (2, model.embed_dim)
+  np.testing.assert_allclose(np.linalg.norm(emb, axis=-1), 1.0, rtol=1e-5)
+  assert np.asarray(model.embed_text(["Go near a red duck"])).shape == (1, model.embed_dim)

@@ -193,6 +193,12 @@ def create_train_state(params, optimizer: optax.GradientTransformation) -> Train
   return TrainState(jnp.zeros((), jnp.int32), params, optimizer.init(params))
 
 
+def _with_logit_scale(params, value: jax.Array):
+  if hasattr(params, "copy") and not isinstance(params, dict):  # a flax FrozenDict
+    return params.copy({"logit_scale": value})
+  return {**params, "logit_scale": value}
+
+
 def make_train_step(
   model: transformers.FlaxCLIPModel,
   optimizer: optax.GradientTransformation,
@@ -205,6 +211,10 @@ def make_train_step(
     (_, metrics), grads = grad_fn(state.params, model, batch, max_logit_scale=max_logit_scale)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
+    # Keep the stored scale where the loss clips it, so the saved temperature is the used one.
+    params = _with_logit_scale(
+      params, jnp.minimum(params["logit_scale"], math.log(max_logit_scale))
+    )
     metrics["grad_norm"] = optax.tree.norm(grads)
     return TrainState(state.step + 1, params, opt_state), metrics
 

@@ -6,7 +6,9 @@
       --config.export_dir=vlm_rewards/assets/bundled_clip        # the bundled model
 
 The argument is a size preset (XS, S, M, L; `vlm_rewards.pretrain.PRESETS`), optionally
-followed by `,smoke` for a seconds-long run. Any field can be overridden with --config.x=y.
+followed by `,smoke` for a seconds-long run or `,family` for the shorter recipe of the
+scaling study (every size trained alike; see the bundled model card for why it is shorter).
+Any field can be overridden with --config.x=y.
 """
 
 import ml_collections
@@ -14,22 +16,23 @@ import ml_collections
 # Training steps per size: the larger towers are slower per step, so they get the same
 # number of steps (same data seen) rather than the same wall-clock.
 NUM_STEPS = {"XS": 1500, "S": 1500, "M": 1500, "L": 1500}
+FAMILY_STEPS = 400  # the scaling study's shorter recipe (batch 128), the same for every size
 
 
 def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   size, *flags = arg.split(",")
-  smoke = "smoke" in flags
+  smoke, family = "smoke" in flags, "family" in flags
   c = ml_collections.ConfigDict()
   c.size = size
   c.seed = 0
-  c.workdir = f"runs/pretrain_clip/{size}"
+  c.workdir = f"runs/pretrain_clip/{'family/' if family else ''}{size}"
   c.export_dir = ""  # also save the final model here (e.g. vlm_rewards/assets/bundled_clip)
   c.max_text_length = 32  # the text tower's positions (goal strings are short)
   c.caption_tokens = 20  # captions are padded to this (causal text tower: padding is inert)
-  c.batch_size = 256
-  c.num_steps = 40 if smoke else NUM_STEPS[size]
+  c.batch_size = 128 if family else 256
+  c.num_steps = 40 if smoke else (FAMILY_STEPS if family else NUM_STEPS[size])
   c.learning_rate = 1e-3
-  c.warmup_steps = 5 if smoke else 150
+  c.warmup_steps = 5 if smoke else (40 if family else 150)
   c.weight_decay = 0.1
   c.checkpoint_every = 20 if smoke else 500
   c.log_every = 10 if smoke else 50
@@ -40,7 +43,9 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   c.data.episode_steps = 16 if smoke else 64
   c.data.oracle_fraction = 0.7
   c.data.epsilon = 0.15
-  c.data.pool_rollouts = 2 if smoke else 12  # frames in the pool = rollouts * envs * steps
+  c.data.pool_rollouts = (
+    2 if smoke else (6 if family else 12)
+  )  # frames in the pool = rollouts * envs * steps
   c.data.refresh_every = 10 if smoke else 100  # steps between replacing one rollout's frames
   c.data.small_house_fraction = 0.5  # share of rollouts in the one-room house
   c.lock()

@@ -1,0 +1,195 @@
+"""Offline precision-recall of the CLIP binary reward (the analogue of Fig. 4, left).
+
+  python -m experiments.offline_pr [--models=XS=runs/pretrain_clip/XS/model,S=bundled,...]
+
+A fixed, seeded dataset of trajectory frames (oracle and random policies, as in
+`experiments.clip_data`) from the default Playhouse, one dataset per goal family (the house
+is built with that family only, so the task set and the negatives are that family's goals)
+and per goal split (train goals, held-out goals). Each frame is labelled with ground-truth
+success of its episode's goal and scored with Eq. 1 (`rewards.success_probability`, goal
+against K fixed negatives drawn uniformly from the family's other goals); the binary reward
+`p > beta` is swept over beta for the PR curve. The temperature is chosen per model on the
+train goals only (mean AP over families) from the learned one and a small grid.
+Writes `<out>/offline_pr.json` and `<out>/offline_pr.png` (plus one PNG per panel).
+"""
+
+import json
+import pathlib
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+from PIL import Image
+
+from envs.playhouse import Playhouse, PlayhouseConfig
+from experiments import clip_data
+from vlm_rewards import evaluation, rewards
+from vlm_rewards.clip import load_clip
+
+_MODELS = flags.DEFINE_string(
+  "models",
+  ",".join(f"{s}=runs/pretrain_clip/{s}/model" for s in ("XS", "S", "M", "L")),
+  "comma-separated name=path (a HF folder, or 'bundled')",
+)
+_OUT = flags.DEFINE_string("out", "runs/offline_pr", "output directory")
+_SEED = flags.DEFINE_integer("seed", 1234, "dataset seed")
+_ENVS = flags.DEFINE_integer("num_envs", 32, "episodes per rollout")
+_STEPS = flags.DEFINE_integer("episode_steps", 64, "steps per episode")
+_ROLLOUTS = flags.DEFINE_integer("rollouts", 2, "rollouts per (family, split)")
+_NEGATIVES = flags.DEFINE_integer("num_negatives", 32, "K negatives per goal (Eq. 1)")
+TEMPERATURES = (0.005, 0.01, 0.02, 0.05, 0.1)
+FAMILIES = ("find", "lift", "place")
+SPLITS = ("train", "heldout")
+
+
+def make_dataset(family: str, seed: int) -> tuple[Playhouse, dict]:
+  """Frames, goals and success labels of both splits for one family (deterministic)."""
+  env = Playhouse(PlayhouseConfig(families=(family,)))
+  cfg = clip_data.RolloutConfig(_ENVS.value, _STEPS.value, oracle_fraction=0.6, epsilon=0.15)
+  rollout = jax.jit(clip_data.make_rollout(env, cfg))
+  data = {}
+  for i, split in enumerate(SPLITS):
+    r = clip_data.generate(rollout, seed + i, _ROLLOUTS.value, heldout=split == "heldout")
+    data[split] = {"frames": r.frames, "goal": r.goal, "success": r.success}
+  return env, data
+
+
+def fixed_negatives(num_goals: int, goal_ids: np.ndarray, k: int, seed: int) -> np.ndarray:
+  """int [len(goal_ids), K]: K distinct other goals per goal, uniform, fixed by `seed`."""
+  rng = np.random.default_rng(seed)
+  rows = []
+  for g in goal_ids:
+    pick = rng.choice(num_goals - 1, size=k, replace=False)
+    rows.append(pick + (pick >= g))
+  return np.asarray(rows, np.int64)
+
+
+def embed_frames(clip, frames: np.ndarray, batch: int = 256) -> np.ndarray:
+  pad = (-len(frames)) % batch
+  padded = np.concatenate([frames, np.zeros((pad, *frames.shape[1:]), frames.dtype)])
+  parts = [
+    np.asarray(clip.embed_images(padded[i : i + batch])) for i in range(0, len(padded), batch)
+  ]
+  return np.concatenate(parts)[: len(frames)]
+
+
+def goal_scores(clip, env: Playhouse, split: dict, img: np.ndarray, temperatures) -> dict:
+  """{temperature: p [F]} of each frame's episode goal against its fixed negatives."""
+  goals = np.unique(split["goal"])
+  negatives = fixed_negatives(env.num_goals, goals, _NEGATIVES.value, seed=0)
+  texts = np.unique(np.concatenate([goals, negatives.reshape(-1)]))
+  emb = np.asarray(clip.embed_text([env.goals[t] for t in texts]))
+  row = {int(t): i for i, t in enumerate(texts)}
+  goal_row = np.searchsorted(goals, split["goal"])
+  goal_emb = emb[[row[int(g)] for g in split["goal"]]]
+  neg_emb = emb[np.vectorize(row.get)(negatives)][goal_row]  # [F, K, D]
+  return {
+    t: np.asarray(
+      rewards.success_probability(
+        jnp.asarray(img), jnp.asarray(goal_emb), jnp.asarray(neg_emb), float(t)
+      )
+    )
+    for t in temperatures
+  }
+
+
+def image_fps(clip, batch: int = 256, repeats: int = 3) -> float:
+  frames = jnp.zeros((batch, clip.image_size, clip.image_size, 3), jnp.uint8)
+  clip.embed_images(frames).block_until_ready()
+  best = np.inf
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    clip.embed_images(frames).block_until_ready()
+    best = min(best, time.perf_counter() - t0)
+  return batch / best
+
+
+def evaluate_model(clip, datasets: dict) -> dict:
+  """Curves and summaries of one model at every candidate temperature."""
+  temperatures = sorted({*TEMPERATURES, round(clip.temperature, 6)})
+  curves = {t: {} for t in temperatures}
+  for family, (env, data) in datasets.items():
+    for split, d in data.items():
+      if not d["success"].any():
+        continue  # no positive frame: precision and recall are undefined
+      scores = goal_scores(clip, env, d, embed_frames(clip, d["frames"]), temperatures)
+      for t in temperatures:
+        curves[t][(family, split)] = evaluation.pr_curve(scores[t], d["success"])
+  mean_train_ap = {
+    t: np.mean([evaluation.average_precision(c) for (_, s), c in curves[t].items() if s == "train"])
+    for t in temperatures
+  }
+  chosen = max(temperatures, key=lambda t: mean_train_ap[t])
+  return {"temperature": chosen, "learned_temperature": clip.temperature, "curves": curves[chosen]}
+
+
+def _summary(curve: evaluation.PRCurve | None) -> dict | None:
+  if curve is None:
+    return None
+  return {
+    "average_precision": round(evaluation.average_precision(curve), 4),
+    "best_f1": evaluation.best_f1_threshold(curve),
+    "positives": curve.positives,
+    "count": curve.count,
+  }
+
+
+def write_plots(results: dict, out: pathlib.Path) -> pathlib.Path:
+  """One PNG per (split, family) via `evaluation.plot_pr_curves`, tiled into one PNG."""
+  rows = []
+  for split in SPLITS:
+    tiles = []
+    for family in FAMILIES:
+      curves = {n: r["curves"].get((family, split)) for n, r in results.items()}
+      curves = {n: c for n, c in curves.items() if c is not None}
+      path = out / f"pr_{split}_{family}.png"
+      evaluation.plot_pr_curves(curves, path, title=f"{family}, {split} goals")
+      tiles.append(Image.open(path).convert("RGB"))
+    rows.append(tiles)
+  w = max(t.width for row in rows for t in row)
+  h = max(t.height for row in rows for t in row)
+  sheet = Image.new("RGB", (w * len(FAMILIES), h * len(SPLITS)), "white")
+  for i, row in enumerate(rows):
+    for j, tile in enumerate(row):
+      sheet.paste(tile, (j * w, i * h))
+  sheet.save(out / "offline_pr.png")
+  return out / "offline_pr.png"
+
+
+def main(argv) -> None:
+  del argv
+  out = pathlib.Path(_OUT.value)
+  out.mkdir(parents=True, exist_ok=True)
+  datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(FAMILIES)}
+  results, table = {}, {}
+  for spec in _MODELS.value.split(","):
+    name, path = spec.split("=")
+    clip = load_clip(path)
+    results[name] = evaluate_model(clip, datasets)
+    table[name] = {
+      "path": path,
+      "temperature": results[name]["temperature"],
+      "learned_temperature": results[name]["learned_temperature"],
+      "image_frames_per_s_batch256": round(image_fps(clip), 1),
+      **{
+        f"{family}/{split}": _summary(results[name]["curves"].get((family, split)))
+        for family in FAMILIES
+        for split in SPLITS
+      },
+    }
+    print(name, json.dumps({k: v for k, v in table[name].items() if "/" not in k}))
+  (out / "offline_pr.json").write_text(json.dumps(table, indent=2) + "\n")
+  write_plots(results, out)
+  header = "model  " + "  ".join(f"{f}/{s}" for f in FAMILIES for s in SPLITS)
+  print(header)
+  for name, row in table.items():
+    aps = [
+      (row[f"{f}/{s}"] or {}).get("average_precision", np.nan) for f in FAMILIES for s in SPLITS
+    ]
+    print(f"{name:5s}  " + "  ".join(f"{a:.3f}" for a in aps))
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -3,8 +3,9 @@ distance, and objects as depth-tested billboard sprites.
 
 `make_renderer(cfg)` precomputes the per-row and per-column camera constants and the packed
 sprite masks and closes over them. Work is split into per-column quantities ([W] or [W, N])
-and a few full-frame masked selects; sprites are composited per column from the
-`cfg.sprite_layers` nearest objects whose billboard covers that column.
+and one per-pixel pass of integer selects over packed colours (0x00BBGGRR in a uint32), so
+the per-pixel work is single-channel; bytes are split out after a fusion barrier. Sprites are
+composited per column from the `cfg.sprite_layers` nearest objects covering that column.
 """
 
 from typing import NamedTuple
@@ -20,10 +21,44 @@ from envs.playhouse.state import PlayhouseState
 ACCENT_RGB = (38, 34, 34)
 SPRITE_WORLD_SIZE = 0.6  # cells
 WALL_HEIGHT = 1.4  # cells (camera at 0.5)
+_FAR = 1e6
+
+
+def _frac(x):
+  return x - jnp.floor(x)  # jnp.mod lowers to a slow fmod on CPU
+
+
+def materialize(tree):
+  """Identity that makes XLA compute each leaf once instead of fusing it into every consumer.
+
+  `lax.optimization_barrier` is dropped before fusion on CPU; a reduction is not fused into
+  its consumers, so per-column values are not recomputed for every pixel, and the packed
+  frame is not recomputed for each of its three bytes.
+  """
+
+  def one(x):
+    if jnp.issubdtype(x.dtype, jnp.floating):
+      return jnp.min(jnp.stack([x, jnp.full_like(x, jnp.inf)]), axis=0)
+    if x.dtype == jnp.bool_:
+      return jnp.any(jnp.stack([x, jnp.zeros_like(x)]), axis=0)
+    return jnp.max(jnp.stack([x, jnp.full_like(x, jnp.iinfo(x.dtype).min)]), axis=0)
+
+  return jax.tree.map(one, tree)
 
 
 def shade(dist):
   return 1.0 / (1.0 + 0.08 * dist)
+
+
+def pack_rgb(rgb):
+  """float[..., 3] -> uint32[...] as 0x00BBGGRR (little-endian bytes R, G, B, 0)."""
+  q = jnp.clip(rgb, 0.0, 255.0).astype(jnp.uint32)
+  return q[..., 0] | (q[..., 1] << 8) | (q[..., 2] << 16)
+
+
+def unpack_rgb(packed):
+  """uint32[H, W] -> uint8[H, W, 3]."""
+  return jax.lax.bitcast_convert_type(packed, jnp.uint8)[..., :3]
 
 
 def room_select(state: PlayhouseState, x, y, values):
@@ -31,25 +66,26 @@ def room_select(state: PlayhouseState, x, y, values):
   cx, cy = state.split[0] + 0.5, state.split[1] + 0.5
   right = (x >= cx) & (state.num_rooms >= 2)
   bottom = (y >= cy) & ((state.num_rooms == 4) | ((state.num_rooms == 3) & ~right))
-  return jnp.where(
-    right, jnp.where(bottom, values[3], values[1]), jnp.where(bottom, values[2], values[0])
-  )
+  v = values
+  return jnp.where(right, jnp.where(bottom, v[3], v[1]), jnp.where(bottom, v[2], v[0]))
 
 
 class Columns(NamedTuple):
+  """Per-column scene quantities; rows are continuous pixel coordinates."""
+
   t_wall: jax.Array  # [W] perpendicular distance of the wall hit
-  wall_top: jax.Array  # [W] rows (continuous) of the wall's top and bottom
-  wall_bot: jax.Array
-  wall_low: jax.Array  # [W] row below which the wall uses `wall_rgb_low`
-  wall_rgb: jax.Array  # [W, 3]
-  wall_rgb_low: jax.Array  # [W, 3]
-  t_furn: jax.Array  # [W] first furniture hit in front of the wall (inf if none)
-  furn_top: jax.Array  # [W] top row of the furniture silhouette (H+1 if none)
+  wall_top: jax.Array  # [W]
+  wall_bot: jax.Array  # [W]
+  wall_low: jax.Array  # [W] below this row the wall uses `wall_low_rgb`
+  wall_rgb: jax.Array  # uint32[W] packed
+  wall_low_rgb: jax.Array  # uint32[W]
+  t_furn: jax.Array  # [W] first furniture hit in front of the wall (_FAR if none)
+  furn_top: jax.Array  # [W] top row of the furniture silhouette (H + 1 if none)
   furn_front: jax.Array  # [W] top row of the front face (above it: the top face)
   furn_bot: jax.Array  # [W]
-  furn_rgb: jax.Array  # [W, 3] front face
-  furn_top_rgb: jax.Array  # [W, 3] top face
-  is_shelf: jax.Array  # [W]
+  furn_rgb: jax.Array  # uint32[W] front face
+  furn_line_rgb: jax.Array  # uint32[W] shelf boards (equal to furn_rgb for tables)
+  furn_top_rgb: jax.Array  # uint32[W] top face
 
 
 def make_renderer(cfg: C.PlayhouseConfig):
@@ -59,21 +95,22 @@ def make_renderer(cfg: C.PlayhouseConfig):
   camx = jnp.asarray(((np.arange(w) + 0.5) / w * 2.0 - 1.0) * cfg.tan_half_fov, jnp.float32)
   rows = jnp.asarray(np.arange(h) + 0.5, jnp.float32)[:, None]
   cols_px = jnp.asarray(np.arange(w) + 0.5, jnp.float32)
-  floor_dist = jnp.asarray(0.5 * focal / (np.arange(h // 2) + 0.5), jnp.float32)[:, None]
-  ceiling_dist = (WALL_HEIGHT - 0.5) * np.asarray(floor_dist[::-1]) / 0.5
-  ceiling = np.asarray(C.CEILING_RGB, np.float32) * shade(ceiling_dist)[..., None]
-  ceiling = jnp.broadcast_to(jnp.asarray(ceiling, jnp.float32), (h // 2, w, 3))
+  floor_dist = 0.5 * focal / (np.arange(h // 2) + 0.5)
+  ceiling_dist = (WALL_HEIGHT - 0.5) * floor_dist[::-1] / 0.5
+  ceiling = pack_rgb(jnp.asarray(np.outer(shade(ceiling_dist), C.CEILING_RGB), jnp.float32))
+  floor_shade = jnp.asarray(shade(floor_dist), jnp.float32)
+  floor_dist = jnp.asarray(floor_dist, jnp.float32)[:, None]
   wall_rgb = jnp.asarray(C.WALL_RGB, jnp.float32)
   floor_rgb = jnp.asarray(C.FLOOR_RGB, jnp.float32)
   colour_rgb = jnp.asarray(C.COLOUR_RGB, jnp.float32)
   sprite_cols = jnp.asarray(sprites.sprite_columns()).reshape(-1)
   heights = (C.MATERIAL_HEIGHT[C.TABLE], C.MATERIAL_HEIGHT[C.SHELF])
+  accent = pack_rgb(jnp.asarray(ACCENT_RGB, jnp.float32))
 
   def row_of(z, t):
     return half + (0.5 - z) * focal / t
 
-  def columns(state: PlayhouseState, rd: jax.Array) -> Columns:
-    cr = geometry.cast(state.pos, rd, geometry.pack(state.cells))
+  def walls(state: PlayhouseState, rd: jax.Array, cr: geometry.Crossings):
     wall_t = jnp.where(cr.material == C.WALL, cr.t, jnp.inf)
     t_wall = jnp.min(wall_t, axis=1)
     vertical = jnp.argmin(wall_t, axis=1) < g - 1
@@ -81,65 +118,84 @@ def make_renderer(cfg: C.PlayhouseConfig):
     inner = hit - 1e-3 * rd
     room_rgb = room_select(state, inner[:, :1], inner[:, 1:], wall_rgb[state.room_wall])
     pattern = room_select(state, inner[:, 0], inner[:, 1], state.room_wall_pattern)
-    u = jnp.where(vertical, hit[:, 1], hit[:, 0])
-    stripe = (pattern == 1) & (jnp.mod(u * 4.0, 1.0) < 0.5)
+    stripe = (pattern == 1) & (_frac(jnp.where(vertical, hit[:, 1], hit[:, 0]) * 4.0) < 0.5)
     f = shade(t_wall) * jnp.where(vertical, 0.82, 1.0) * jnp.where(stripe, 0.88, 1.0)
     upper = room_rgb * f[:, None]
-    low_z = jnp.where(pattern == 2, 0.4, 0.07)
     lower = upper * jnp.where(pattern == 2, 0.74, 0.55)[:, None]
+    low_z = jnp.where(pattern == 2, 0.4, 0.07)
+    return t_wall, row_of(low_z, t_wall), pack_rgb(upper), pack_rgb(lower)
+
+  def columns(state: PlayhouseState, rd: jax.Array) -> Columns:
+    cr = geometry.cast(state.pos, rd, geometry.pack(state.cells))
+    t_wall, wall_low, upper, lower = walls(state, rd, cr)
     t_table, t_shelf = geometry.first_hit(cr, C.TABLE), geometry.first_hit(cr, C.SHELF)
     is_shelf = t_shelf < t_table
     t_f = jnp.minimum(t_table, t_shelf)
     has = t_f < t_wall
-    t_f = jnp.where(has, t_f, jnp.inf)
     safe_f = jnp.where(has, t_f, 1.0)
     after = (cr.t > t_f[:, None]) & (cr.material < C.TABLE)
     t_exit = jnp.min(jnp.where(after, cr.t, jnp.inf), axis=1)
     fh = jnp.where(is_shelf, heights[1], heights[0])
     front = row_of(fh, safe_f)
-    top = jnp.where(has, jnp.minimum(front, row_of(fh, t_exit)), h + 1.0)
     furn = jnp.where(is_shelf[:, None], jnp.asarray(C.SHELF_RGB), jnp.asarray(C.TABLE_RGB))
     fs = shade(safe_f)[:, None]
     return Columns(
       t_wall=t_wall,
       wall_top=row_of(WALL_HEIGHT, t_wall),
       wall_bot=row_of(0.0, t_wall),
-      wall_low=row_of(low_z, t_wall),
+      wall_low=wall_low,
       wall_rgb=upper,
-      wall_rgb_low=lower,
-      t_furn=t_f,
-      furn_top=top,
+      wall_low_rgb=lower,
+      t_furn=jnp.where(has, t_f, _FAR),
+      furn_top=jnp.where(has, jnp.minimum(front, row_of(fh, t_exit)), h + 1.0),
       furn_front=front,
       furn_bot=jnp.where(has, row_of(0.0, safe_f), h + 1.0),
-      furn_rgb=furn * fs,
-      furn_top_rgb=jnp.asarray(C.TABLE_TOP_RGB, jnp.float32) * fs,
-      is_shelf=is_shelf,
+      furn_rgb=pack_rgb(furn * fs),
+      furn_line_rgb=pack_rgb(furn * fs * jnp.where(is_shelf, 0.6, 1.0)[:, None]),
+      furn_top_rgb=pack_rgb(jnp.asarray(C.TABLE_TOP_RGB, jnp.float32) * fs),
     )
 
-  def floor(state: PlayhouseState, rd: jax.Array) -> jax.Array:
-    fx = state.pos[0] + rd[None, :, 0] * floor_dist
-    fy = state.pos[1] + rd[None, :, 1] * floor_dist
-    params = jnp.concatenate(
-      [floor_rgb[state.room_floor], state.room_floor_pattern[:, None].astype(jnp.float32)], 1
-    )
-    sel = [room_select(state, fx, fy, params[:, i]) for i in range(4)]
-    tile = (jnp.floor(fx * 2.0) + jnp.floor(fy * 2.0)).astype(jnp.int32) & 1
-    seam = jnp.mod(fy * 3.0, 1.0) < 0.1
-    f = 1.0 - 0.12 * ((sel[3] == 1) & (tile == 1)) - 0.3 * ((sel[3] == 2) & seam)
-    f = f * shade(floor_dist)
-    return jnp.stack([sel[0] * f, sel[1] * f, sel[2] * f], axis=-1)
+  def floor_tables(state: PlayhouseState):
+    """Per-row packed floor colours [H/2, 4 rooms] (plain, patterned) and room bounds."""
+    pattern = state.room_floor_pattern
+    factor = jnp.where(pattern == 1, 0.88, 0.7)  # [4]
+    base = floor_rgb[state.room_floor]  # [4, 3]
+    plain = pack_rgb(floor_shade[:, None, None] * base[None])
+    darker = pack_rgb(floor_shade[:, None, None] * (base * factor[:, None])[None])
+    cx = jnp.where(state.num_rooms >= 2, state.split[0] + 0.5, _FAR)
+    cy_left = jnp.where(state.num_rooms >= 3, state.split[1] + 0.5, _FAR)
+    cy_right = jnp.where(state.num_rooms == 4, state.split[1] + 0.5, _FAR)
+    bounds = jnp.stack([cx, cy_left, cy_right, *state.pos]).astype(jnp.float32)
+    return plain, darker, bounds, pattern
 
-  def scene(state: PlayhouseState, rd: jax.Array, col: Columns) -> jax.Array:
-    img = jnp.concatenate([ceiling, floor(state, rd)], axis=0)
+  def floor(tables, rd: jax.Array) -> jax.Array:
+    """uint32[H/2, W] floor colours of the bottom half."""
+    plain, darker, bounds, pattern = tables
+    fx = bounds[3] + rd[None, :, 0] * floor_dist
+    fy = bounds[4] + rd[None, :, 1] * floor_dist
+    right = fx >= bounds[0]
+    bottom = fy >= jnp.where(right, bounds[2], bounds[1])
+    tile = ((jnp.floor(fx * 2.0) + jnp.floor(fy * 2.0)).astype(jnp.int32) & 1) == 1
+    seam = _frac(fy * 3.0) < 0.1
+    dark = [((pattern[i] == 1) & tile) | ((pattern[i] == 2) & seam) for i in range(4)]
+    per_room = [jnp.where(dark[i], darker[:, i : i + 1], plain[:, i : i + 1]) for i in range(4)]
+    return jnp.where(
+      right,
+      jnp.where(bottom, per_room[3], per_room[1]),
+      jnp.where(bottom, per_room[2], per_room[0]),
+    )
+
+  def scene(tables, rd: jax.Array, col: Columns) -> jax.Array:
+    """uint32[H, W] walls, furniture, floor and ceiling."""
+    img = jnp.concatenate([jnp.broadcast_to(ceiling[:, None], (h // 2, w)), floor(tables, rd)], 0)
     in_wall = (rows >= col.wall_top) & (rows < col.wall_bot)
-    wall = jnp.where((rows >= col.wall_low)[..., None], col.wall_rgb_low, col.wall_rgb)
-    img = jnp.where(in_wall[..., None], wall, img)
-    z = 0.5 - (rows - half) * jnp.where(jnp.isinf(col.t_furn), 1.0, col.t_furn) / focal
-    line = col.is_shelf & (jnp.mod(z * 4.0, 1.0) < 0.14)
-    front = col.furn_rgb * jnp.where(line, 0.6, 1.0)[..., None]
-    furn = jnp.where((rows < col.furn_front)[..., None], col.furn_top_rgb, front)
+    wall = jnp.where(rows >= col.wall_low, col.wall_low_rgb, col.wall_rgb)
+    img = jnp.where(in_wall, wall, img)
+    z = 0.5 - (rows - half) * col.t_furn / focal
+    front = jnp.where(_frac(z * 4.0) < 0.14, col.furn_line_rgb, col.furn_rgb)
+    furn = jnp.where(rows < col.furn_front, col.furn_top_rgb, front)
     in_furn = (rows >= col.furn_top) & (rows < col.furn_bot)
-    return jnp.where(in_furn[..., None], furn, img)
+    return jnp.where(in_furn, furn, img)
 
   def sprite_params(state: PlayhouseState):
     view = geometry.slot_view(state, cfg.num_headings)
@@ -154,41 +210,47 @@ def make_renderer(cfg: C.PlayhouseConfig):
     left = jnp.where(held, 0.56 * w, left)
     top = jnp.where(held, 0.6 * h, top)
     rgb = colour_rgb[state.obj_colour] * jnp.where(held, 1.0, shade(d))[:, None]
-    return depth, drawn, held, size, left, top, rgb
+    return depth, drawn, held, sprites.SIZE / size, left, top, pack_rgb(rgb), pack_rgb(0.62 * rgb)
 
-  def composite(state: PlayhouseState, col: Columns, img: jax.Array) -> jax.Array:
-    depth, drawn, held, size, left, top, rgb = sprite_params(state)
-    scale = sprites.SIZE / size
+  def sprite_layers(state: PlayhouseState, col: Columns):
+    """Per-column parameters of the `sprite_layers` nearest sprites, nearest first."""
+    depth, drawn, held, scale, left, top, rgb1, rgb2 = sprite_params(state)
     u = (cols_px[:, None] - left[None, :]) * scale[None, :]  # [W, N]
     in_col = (u >= 0) & (u < sprites.SIZE) & drawn[None, :]
     in_col = in_col & ((depth[None, :] < col.t_wall[:, None]) | held[None, :])
     iu = jnp.clip(jnp.floor(u), 0, sprites.SIZE - 1).astype(jnp.int32)
+    word = sprite_cols[state.obj_type[None, :] * sprites.SIZE + iu]  # [W, N]
     behind = (depth[None, :] > col.t_furn[:, None]) & ~held[None, :]
     occl = jnp.where(behind, col.furn_top[:, None], h + 1.0)
-    vals, idx = jax.lax.top_k(jnp.where(in_col, -depth[None, :], -jnp.inf), cfg.sprite_layers)
-    for k in reversed(range(cfg.sprite_layers)):  # farthest layer first
-      s = idx[:, k]
-      word = sprite_cols[state.obj_type[s] * sprites.SIZE + iu[jnp.arange(w), s]]
-      v = (rows - top[s]) * scale[s]
+    key = jnp.where(in_col, depth[None, :], jnp.inf)
+    layers = []
+    for _ in range(cfg.sprite_layers):
+      s = jnp.argmin(key, axis=1)
+      ok = jnp.take_along_axis(key, s[:, None], 1)[:, 0] < jnp.inf
+      pick = lambda a, s=s: jnp.take_along_axis(a, s[:, None], 1)[:, 0]
+      layers.append((top[s], scale[s], jnp.where(ok, pick(word), 0), pick(occl), rgb1[s], rgb2[s]))
+      key = jnp.where(jnp.arange(key.shape[1])[None, :] == s[:, None], jnp.inf, key)
+    return layers
+
+  def composite(layers, img: jax.Array) -> jax.Array:
+    for top, scale, word, occl, rgb1, rgb2 in reversed(layers):  # farthest first
+      v = (rows - top) * scale
       iv = jnp.clip(jnp.floor(v), 0, sprites.SIZE - 1).astype(jnp.uint32)
       code = (word >> (2 * iv)) & 3
-      vis = (v >= 0) & (v < sprites.SIZE) & (code != 0) & (vals[:, k] > -jnp.inf)
-      vis = vis & (rows < occl[jnp.arange(w), s])
-      c1 = rgb[s]
-      colour = jnp.where(
-        (code == 1)[..., None],
-        c1,
-        jnp.where((code == 2)[..., None], 0.62 * c1, jnp.asarray(ACCENT_RGB, jnp.float32)),
-      )
-      img = jnp.where(vis[..., None], colour, img)
+      vis = (v >= 0) & (v < sprites.SIZE) & (code != 0) & (rows < occl)
+      colour = jnp.where(code == 1, rgb1, jnp.where(code == 2, rgb2, accent))
+      img = jnp.where(vis, colour, img)
     return img
 
   def render(state: PlayhouseState) -> jax.Array:
     fwd = geometry.direction(state.heading, cfg.num_headings)
     right = jnp.stack([-fwd[1], fwd[0]])
     rd = fwd[None, :] + camx[:, None] * right[None, :]
-    col = columns(state, rd)
-    img = composite(state, col, scene(state, rd, col))
-    return jnp.clip(img, 0.0, 255.0).astype(jnp.uint8)
+    col = materialize(columns(state, rd))
+    tables = materialize(floor_tables(state))
+    layers = materialize(sprite_layers(state, col))
+    packed = composite(layers, scene(tables, rd, col))
+    return unpack_rgb(materialize(packed))
 
+  render.stages = {"columns": columns, "floor_tables": floor_tables, "sprite_layers": sprite_layers}
   return render

@@ -15,7 +15,7 @@ import time
 import jax
 import ml_collections
 import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 from jax.sharding import NamedSharding, PartitionSpec
 from ml_collections import config_flags
 from tqdm import tqdm
@@ -31,9 +31,10 @@ _RESUME = flags.DEFINE_bool("resume", False, "Continue from the latest checkpoin
 class Run:
   """The compiled functions of one run and the host-side bookkeeping around them."""
 
-  def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path):
+  def __init__(self, config: ml_collections.ConfigDict):
+    config = ml_collections.FrozenConfigDict(config)  # read-only once built
     trainer_lib.check_config(config)
-    self.config, self.workdir = config, pathlib.Path(workdir)
+    self.config = config
     self.t = trainer_lib.make_trainer(config)
     replicated = NamedSharding(self.t.mesh, PartitionSpec())
     self.clip_params = jax.device_put(self.t.clip_params, replicated)
@@ -86,13 +87,14 @@ def train(
   workdir: str | pathlib.Path,
   resume: bool = False,
   stop_after_calls: int | None = None,
+  run: Run | None = None,
 ):
   """Runs (or resumes) training; returns the final train state and the logged rows.
 
   `stop_after_calls` ends the run early (as if interrupted) after that many compiled calls in
   total, counting calls done before a resume; the learning-rate schedule is unaffected.
   """
-  run = Run(config, workdir)
+  run = Run(config) if run is None else run
   checkpointer = run_io.Checkpointer(workdir, keep=config.checkpoints_to_keep)
   start_call = 0
   if resume:
@@ -115,7 +117,7 @@ def train(
   end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
   state = _loop(run, state, start_call, end_call, logger, checkpointer)
   if end_call == run.num_calls:
-    _finish(run, state, logger)
+    _finish(run, state, logger, pathlib.Path(workdir))
   logger.close()
   checkpointer.close()
   return state, run_io.read_metrics(logger.path)
@@ -165,9 +167,9 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer)
   return state
 
 
-def _finish(run: Run, state, logger) -> None:
+def _finish(run: Run, state, logger, workdir: pathlib.Path) -> None:
   """The plot of VLM against ground-truth return, and a GIF of held-out evaluation episodes."""
-  run_io.plot_returns(run_io.read_metrics(logger.path), run.workdir / "returns.png")
+  run_io.plot_returns(run_io.read_metrics(logger.path), workdir / "returns.png")
   _, frames = jax.device_get(run.evaluate(state, heldout=True, record=True))
   pixels, goals, vlm, gt, alive = frames
   images, captions = [], []
@@ -179,11 +181,12 @@ def _finish(run: Run, state, logger) -> None:
         f"{run.t.env.goals[goals[s, b]]}\n"
         f"VLM reward {vlm[s, b]:.0f}  ground truth {'yes' if gt[s, b] else 'no'}"
       )
-  run_io.write_gif(np.stack(images), captions, run.workdir / "eval.gif")
+  run_io.write_gif(np.stack(images), captions, workdir / "eval.gif")
 
 
 def main(argv):
   del argv
+  logging.set_verbosity(logging.WARNING)  # orbax logs every file it writes at INFO
   if _WORKDIR.value is None:
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
   _, rows = train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value)

@@ -384,6 +384,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
   """Clear errors for bad values, before anything is built."""
   devices = jax.device_count()
   checks = [
+    (config.num_envs >= 1, f"num_envs must be >= 1, got {config.num_envs}"),
     (
       config.num_envs % devices == 0,
       f"num_envs={config.num_envs} must be a multiple of the {devices} devices",

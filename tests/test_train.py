@@ -1,0 +1,161 @@
+"""The one-compiled-step trainer on tiny configs (tiny CLIP built in the tests)."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from experiments import run_io
+from experiments import train as train_lib
+from experiments import trainer as trainer_lib
+from experiments.configs import playhouse_find
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def tiny_config(model_dir, **overrides):
+  c = playhouse_find.get_config("smoke")
+  c.reward.model = str(model_dir)
+  c.quiet = True
+  c.env.max_steps = 12
+  c.eval_envs = 8
+  for k, v in overrides.items():
+    c[k] = v
+  return c
+
+
+@pytest.fixture(scope="module")
+def run(tiny_clip_dirs):
+  """One compiled Run (4 calls of 2 updates of 8 envs x 8 steps), shared by the tests."""
+  config = tiny_config(tiny_clip_dirs["flax"], total_frames=8 * 8 * 2 * 4)
+  return train_lib.Run(config)
+
+
+def _params(state):
+  return jax.tree.leaves(jax.device_get(state.learner.params))
+
+
+def test_run_leaves_metrics_plot_gif_and_checkpoints(run, tmp_path):
+  state, rows = train_lib.train(run.config, tmp_path, run=run)
+  assert int(state.update) == 8
+  assert rows[0]["frames"] == 0 and "eval/random_heldout_gt_success" in rows[0]
+  last = rows[-1]
+  assert last["frames"] == 8 * 8 * 2 * 4
+  for key in (
+    "fps",
+    "vlm_return",
+    "gt_return",
+    "vlm_precision",
+    "vlm_recall",
+    "loss",
+    "eval/heldout_gt_success",
+    "eval/train_gt_success",
+  ):
+    assert np.isfinite(last[key]), key
+  assert 0.0 <= last["gt_return"] <= 1.0
+  for name in ("metrics.jsonl", "returns.png", "eval.gif"):
+    assert (tmp_path / name).stat().st_size > 0, name
+  assert any((tmp_path / "tensorboard").iterdir())
+  assert run_io.Checkpointer(tmp_path).latest_step() == 8
+
+
+def test_resume_continues_exactly(run, tmp_path):
+  full, _ = train_lib.train(run.config, tmp_path / "full", run=run)
+  train_lib.train(run.config, tmp_path / "split", stop_after_calls=2, run=run)
+  resumed, rows = train_lib.train(run.config, tmp_path / "split", resume=True, run=run)
+  assert int(resumed.update) == int(full.update)
+  for a, b in zip(_params(full), _params(resumed), strict=True):
+    np.testing.assert_array_equal(a, b)
+  assert [r["step"] for r in rows] == [0, 2, 4, 6, 8]
+
+
+def test_same_seed_same_losses(run, tmp_path):
+  _, rows_a = train_lib.train(run.config, tmp_path / "a", run=run, stop_after_calls=2)
+  _, rows_b = train_lib.train(run.config, tmp_path / "b", run=run, stop_after_calls=2)
+  strip = lambda rows: [{k: v for k, v in r.items() if k != "fps"} for r in rows]
+  assert strip(rows_a) == strip(rows_b)
+
+
+def test_nan_stops_training_and_keeps_last_good_checkpoint(run, tmp_path):
+  state, _ = train_lib.train(run.config, tmp_path, run=run, stop_after_calls=2)
+  poisoned = state._replace(
+    learner=state.learner._replace(params=jax.tree.map(lambda p: p * np.nan, state.learner.params))
+  )
+  checkpointer = run_io.Checkpointer(tmp_path)
+  logger = run_io.MetricsLogger(tmp_path, resume=True)
+  with pytest.raises(FloatingPointError, match=r"last good checkpoint \(update 4\)"):
+    train_lib._loop(run, poisoned, 2, 4, logger, checkpointer)
+  assert checkpointer.latest_step() == 4
+  _, restored = checkpointer.restore(run.abstract_state)
+  assert all(np.isfinite(p).all() for p in _params(restored))
+
+
+def test_resume_without_checkpoint_says_how_to_fix(run, tmp_path):
+  with pytest.raises(FileNotFoundError, match="Start without --resume"):
+    train_lib.train(run.config, tmp_path, resume=True, run=run)
+
+
+@pytest.mark.parametrize(
+  "key, value, message",
+  [
+    ("num_envs", 0, "num_envs must be >= 1"),
+    ("unroll_length", 0, "unroll_length"),
+    ("learner_discount", 1.5, "learner_discount"),
+  ],
+)
+def test_bad_config_values_are_named(tiny_clip_dirs, key, value, message):
+  with pytest.raises(ValueError, match=message):
+    trainer_lib.check_config(tiny_config(tiny_clip_dirs["flax"], **{key: value}))
+
+
+def test_bad_reward_source_is_named(tiny_clip_dirs):
+  config = tiny_config(tiny_clip_dirs["flax"])
+  config.reward.source = "oracle"
+  with pytest.raises(ValueError, match="reward.source must be one of"):
+    trainer_lib.check_config(config)
+
+
+_SHARDING_SCRIPT = """
+import json, sys
+import jax, numpy as np
+from experiments import train as train_lib, trainer as trainer_lib
+from tests.test_train import tiny_config
+config = tiny_config(sys.argv[1], total_frames=8 * 8 * 2)
+run = train_lib.Run(config)
+assert jax.device_count() == 4, jax.devices()
+state = run.initial_state()
+assert len(state.actor.inputs.goal_emb.sharding.device_set) == 4
+host = jax.device_get(state)
+sharded, _ = run.chunk(run.clip_params, state)
+one = jax.devices()[0]
+single, _ = jax.jit(lambda c, s: trainer_lib.train_chunk(run.t, c, s))(
+    jax.device_put(jax.device_get(run.clip_params), one), jax.device_put(host, one))
+diff = max(float(np.abs(a - b).max()) for a, b in zip(
+    jax.tree.leaves(jax.device_get(sharded.learner.params)),
+    jax.tree.leaves(jax.device_get(single.learner.params))))
+print(json.dumps({"max_param_diff": diff}))
+"""
+
+
+def test_four_devices_match_one_device(tiny_clip_dirs):
+  env = {
+    **os.environ,
+    "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+    "PYTHONPATH": str(ROOT),
+  }
+  out = subprocess.run(
+    [sys.executable, "-c", _SHARDING_SCRIPT, str(tiny_clip_dirs["flax"])],
+    env=env,
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=600,
+  )
+  assert out.returncode == 0, out.stderr[-3000:]
+  diff = json.loads(out.stdout.strip().splitlines()[-1])["max_param_diff"]
+  assert diff < 1e-4, diff

@@ -1,0 +1,126 @@
+"""Playhouse throughput: frames/s of step + render (auto-reset, random actions), jitted,
+vmapped over a batch and scanned over a chunk of steps per call; plus a profile that times
+the dynamics (with auto-reset) and the renderer separately, and memory per environment.
+
+Usage: python -m benchmarks.env_throughput [--quick] [--batches 1,64,1024] [--sizes 64,128]
+Prints JSON and writes benchmarks/results/env_throughput.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from envs.playhouse import Playhouse, PlayhouseConfig
+from envs.wrappers import AutoReset
+
+CHUNK = 32  # steps per compiled call
+
+
+def _time(fn, args, min_seconds: float) -> float:
+  """Seconds per call (after a compile + warm-up call)."""
+  jax.block_until_ready(fn(*args))
+  calls, start = 0, time.perf_counter()
+  while True:
+    jax.block_until_ready(fn(*args))
+    calls += 1
+    elapsed = time.perf_counter() - start
+    if elapsed >= min_seconds:
+      return elapsed / calls
+
+
+def _programs(env: Playhouse, batch: int):
+  wrapped = AutoReset(env)
+  step = jax.vmap(wrapped.step)
+  step_state = jax.vmap(env.step_state)
+
+  def full(key, state, pixels):
+    def body(carry, k):
+      state, _ = carry
+      k_act, k_step = jax.random.split(k)
+      actions = jax.random.randint(k_act, (batch,), 0, env.num_actions)
+      obs, state, *_ = step(jax.random.split(k_step, batch), state, actions)
+      return (state, obs.pixels), None
+
+    return jax.lax.scan(body, (state, pixels), jax.random.split(key, CHUNK))[0]
+
+  def dynamics(key, state):
+    def body(state, k):
+      k_act, k_step, k_reset = jax.random.split(k, 3)
+      actions = jax.random.randint(k_act, (batch,), 0, env.num_actions)
+      nxt = step_state(jax.random.split(k_step, batch), state, actions)
+      done = jax.vmap(lambda s: env.outcome(s)[1] | env.outcome(s)[2])(nxt)
+      fresh = jax.vmap(env.reset_state)(jax.random.split(k_reset, batch))
+      sel = jax.vmap(lambda d, a, b: jax.tree.map(lambda x, y: jnp.where(d, x, y), a, b))
+      return sel(done, fresh, nxt), None
+
+    return jax.lax.scan(body, state, jax.random.split(key, CHUNK))[0]
+
+  def render(state, pixels):
+    def body(carry, i):
+      s = state.replace(heading=(state.heading + i) % env.config.num_headings)
+      return jax.vmap(env.render)(s), None
+
+    return jax.lax.scan(body, pixels, jnp.arange(CHUNK))[0]
+
+  return jax.jit(full), jax.jit(dynamics), jax.jit(render)
+
+
+def measure(size: int, batch: int, min_seconds: float) -> dict:
+  env = Playhouse(PlayhouseConfig(height=size, width=size))
+  key = jax.random.PRNGKey(0)
+  obs, state = jax.jit(jax.vmap(env.reset))(jax.random.split(key, batch))
+  full, dynamics, render = _programs(env, batch)
+  frames = batch * CHUNK
+  t_full = _time(full, (key, state, obs.pixels), min_seconds)
+  t_dyn = _time(dynamics, (key, state), min_seconds / 2)
+  t_render = _time(render, (state, obs.pixels), min_seconds / 2)
+  one_state = jax.tree.map(lambda x: x[0], state)
+  state_bytes = sum(x.nbytes for x in jax.tree.leaves(one_state))
+  return {
+    "resolution": size,
+    "batch": batch,
+    "frames_per_s": frames / t_full,
+    "dynamics_reset_frames_per_s": frames / t_dyn,
+    "render_frames_per_s": frames / t_render,
+    "render_share_estimate": t_render / (t_render + t_dyn),
+    "state_bytes_per_env": state_bytes,
+    "obs_bytes_per_env": size * size * 3 + 4,
+  }
+
+
+def main():
+  parser = argparse.ArgumentParser()
+  parser.add_argument("--batches", default="1,64,1024")
+  parser.add_argument("--sizes", default="64,128")
+  parser.add_argument("--seconds", type=float, default=2.0, help="min timing per program")
+  parser.add_argument("--quick", action="store_true", help="batch 1024 at 64x64 only")
+  args = parser.parse_args()
+  batches = [1024] if args.quick else [int(b) for b in args.batches.split(",")]
+  sizes = [64] if args.quick else [int(s) for s in args.sizes.split(",")]
+  results = [measure(s, b, args.seconds) for s in sizes for b in batches]
+  report = {
+    "benchmark": "env_throughput",
+    "chunk_steps_per_call": CHUNK,
+    "backend": jax.default_backend(),
+    "devices": len(jax.devices()),
+    "cpu_count": os.cpu_count(),
+    "machine": platform.machine(),
+    "jax": jax.__version__,
+    "results": results,
+  }
+  print(json.dumps(report, indent=2))
+  out = os.path.join(os.path.dirname(__file__), "results", "env_throughput.json")
+  os.makedirs(os.path.dirname(out), exist_ok=True)
+  with open(out, "w") as f:
+    json.dump(report, f, indent=2)
+  return np.asarray(0)
+
+
+if __name__ == "__main__":
+  main()

@@ -1,5 +1,6 @@
 """The one-compiled-step trainer on tiny configs (tiny CLIP built in the tests)."""
 
+import importlib
 import json
 import os
 import pathlib
@@ -10,6 +11,8 @@ import jax
 import numpy as np
 import pytest
 
+from agents import impala, networks
+from envs.playhouse import PlayhouseConfig
 from experiments import run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
@@ -159,3 +162,14 @@ def test_four_devices_match_one_device(tiny_clip_dirs):
   assert out.returncode == 0, out.stderr[-3000:]
   diff = json.loads(out.stdout.strip().splitlines()[-1])["max_param_diff"]
   assert diff < 1e-4, diff
+
+
+@pytest.mark.parametrize("name", ["playhouse_find", "playhouse_lift", "playhouse_paper"])
+@pytest.mark.parametrize("arg", [None, "smoke"])
+def test_every_config_builds_valid_parts(name, arg):
+  config = importlib.import_module(f"experiments.configs.{name}").get_config(arg)
+  trainer_lib.check_config(config)
+  assert trainer_lib.num_updates(config) >= config.updates_per_call
+  PlayhouseConfig(**config.env)
+  networks.NetworkConfig(num_actions=9, **config.agent)
+  impala.ImpalaConfig(**config.learner)

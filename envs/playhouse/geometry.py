@@ -29,33 +29,38 @@ def pack(cells: jax.Array) -> PackedGrid:
 
 
 class Crossings(NamedTuple):
-  t: jax.Array  # float32[R, 2(G-1)] ray parameter of each grid-line crossing (inf: none)
-  material: jax.Array  # uint32[R, 2(G-1)] material of the cell entered there
+  """Crossings major, rays minor, so per-ray reductions are elementwise over crossings."""
+
+  t: jax.Array  # float32[2(G-1), R] ray parameter of each grid-line crossing (inf: none)
+  material: jax.Array  # uint32[2(G-1), R] material of the cell entered there
 
 
 def cast(origin: jax.Array, dirs: jax.Array, grid: PackedGrid, t_max=jnp.inf) -> Crossings:
-  """All crossings of rays `origin + t * dirs[r]` (0 < t < t_max) with interior grid lines."""
+  """All crossings of rays `origin + t * dirs[r]` (0 < t < t_max) with interior grid lines.
+
+  Vertical lines x = 1..G-1 come first (rows 0..G-2), then horizontal lines y = 1..G-1.
+  """
   g = grid.rows.shape[0]
-  lines = jnp.arange(1, g, dtype=jnp.float32)[None, :]
-  dx, dy = dirs[:, :1], dirs[:, 1:]
+  lines = jnp.arange(1, g, dtype=jnp.float32)[:, None]
+  dx, dy = dirs[None, :, 0], dirs[None, :, 1]
   inv_dx = 1.0 / jnp.where(jnp.abs(dx) < 1e-7, 1e-7, dx)
   inv_dy = 1.0 / jnp.where(jnp.abs(dy) < 1e-7, 1e-7, dy)
   t_v = (lines - origin[0]) * inv_dx  # crossing x = k
   t_h = (lines - origin[1]) * inv_dy  # crossing y = k
-  lane_v = jnp.clip(jnp.floor(origin[1] + t_v * dy), 0, g - 1).astype(jnp.uint32)
-  lane_h = jnp.clip(jnp.floor(origin[0] + t_h * dx), 0, g - 1).astype(jnp.uint32)
-  word_v = jnp.where(dx > 0, grid.cols[None, 1:], grid.cols[None, :-1])
-  word_h = jnp.where(dy > 0, grid.rows[None, 1:], grid.rows[None, :-1])
-  mat_v = (word_v >> (2 * lane_v)) & 3
-  mat_h = (word_h >> (2 * lane_h)) & 3
-  t = jnp.concatenate([t_v, t_h], axis=1)
+  lane_v = jnp.clip(jnp.floor(origin[1] + t_v * dy), 0, g - 1).astype(jnp.int32)
+  lane_h = jnp.clip(jnp.floor(origin[0] + t_h * dx), 0, g - 1).astype(jnp.int32)
+  word_v = jnp.where(dx > 0, grid.cols[1:, None], grid.cols[:-1, None])
+  word_h = jnp.where(dy > 0, grid.rows[1:, None], grid.rows[:-1, None])
+  mat_v = (word_v >> (2 * lane_v).astype(jnp.uint32)) & 3
+  mat_h = (word_h >> (2 * lane_h).astype(jnp.uint32)) & 3
+  t = jnp.concatenate([t_v, t_h], axis=0)
   t = jnp.where((t > 1e-6) & (t < t_max), t, jnp.inf)
-  return Crossings(t, jnp.concatenate([mat_v, mat_h], axis=1))
+  return Crossings(t, jnp.concatenate([mat_v, mat_h], axis=0))
 
 
 def first_hit(cr: Crossings, material: int) -> jax.Array:
   """float32[R]: smallest t entering a cell of `material` (inf if none)."""
-  return jnp.min(jnp.where(cr.material == material, cr.t, jnp.inf), axis=1)
+  return jnp.min(jnp.where(cr.material == material, cr.t, jnp.inf), axis=0)
 
 
 def direction(heading: jax.Array, num_headings: int) -> jax.Array:
@@ -74,7 +79,7 @@ def cell_at(cells: jax.Array, p: jax.Array) -> jax.Array:
 def line_of_sight(state: PlayhouseState, targets: jax.Array) -> jax.Array:
   """bool[N]: no wall or furniture cell between the agent and each target point."""
   cr = cast(state.pos, targets - state.pos[None, :], pack(state.cells), t_max=1.0)
-  return jnp.all((cr.material == C.EMPTY) | jnp.isinf(cr.t), axis=1)
+  return jnp.all((cr.material == C.EMPTY) | jnp.isinf(cr.t), axis=0)
 
 
 class SlotView(NamedTuple):

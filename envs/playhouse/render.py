@@ -31,17 +31,20 @@ def _frac(x):
 def materialize(tree):
   """Identity that makes XLA compute each leaf once instead of fusing it into every consumer.
 
-  `lax.optimization_barrier` is dropped before fusion on CPU; a reduction is not fused into
-  its consumers, so per-column values are not recomputed for every pixel, and the packed
-  frame is not recomputed for each of its three bytes.
+  `lax.optimization_barrier` is dropped before fusion on CPU, but an integer max-reduction
+  is not fused into its consumers: per-column values are then not recomputed for every
+  pixel, and the packed frame is not recomputed for each of its three bytes. (Float
+  reductions would be fused with the following broadcast into full-frame buffers.)
   """
 
   def one(x):
-    if jnp.issubdtype(x.dtype, jnp.floating):
-      return jnp.min(jnp.stack([x, jnp.full_like(x, jnp.inf)]), axis=0)
-    if x.dtype == jnp.bool_:
-      return jnp.any(jnp.stack([x, jnp.zeros_like(x)]), axis=0)
-    return jnp.max(jnp.stack([x, jnp.full_like(x, jnp.iinfo(x.dtype).min)]), axis=0)
+    dtype = x.dtype
+    if dtype == jnp.bool_:
+      x = x.astype(jnp.uint8)
+    bits = jax.lax.bitcast_convert_type(x, jnp.dtype(f"uint{x.dtype.itemsize * 8}"))
+    bits = jnp.max(jnp.stack([bits, jnp.zeros_like(bits)]), axis=0)
+    out = jax.lax.bitcast_convert_type(bits, x.dtype)
+    return out.astype(dtype) if dtype == jnp.bool_ else out
 
   return jax.tree.map(one, tree)
 
@@ -52,7 +55,7 @@ def shade(dist):
 
 def pack_rgb(rgb):
   """float[..., 3] -> uint32[...] as 0x00BBGGRR (little-endian bytes R, G, B, 0)."""
-  q = jnp.clip(rgb, 0.0, 255.0).astype(jnp.uint32)
+  q = jnp.clip(rgb, 0.0, 255.0).astype(jnp.int32).astype(jnp.uint32)  # f32->u32 is scalar on x86
   return q[..., 0] | (q[..., 1] << 8) | (q[..., 2] << 16)
 
 
@@ -95,8 +98,11 @@ def make_renderer(cfg: C.PlayhouseConfig):
   camx = jnp.asarray(((np.arange(w) + 0.5) / w * 2.0 - 1.0) * cfg.tan_half_fov, jnp.float32)
   rows = jnp.asarray(np.arange(h) + 0.5, jnp.float32)[:, None]
   cols_px = jnp.asarray(np.arange(w) + 0.5, jnp.float32)
-  floor_dist = 0.5 * focal / (np.arange(h // 2) + 0.5)
-  ceiling_dist = (WALL_HEIGHT - 0.5) * floor_dist[::-1] / 0.5
+  # Floor distance of every row (mirrored above the horizon, where the ceiling is drawn), so
+  # the per-pixel pass has no concatenate (which stops XLA from vectorising it).
+  floor_dist = 0.5 * focal / np.abs(np.arange(h) + 0.5 - half)
+  ceiling_dist = (WALL_HEIGHT - 0.5) * floor_dist / 0.5
+  is_ceiling = jnp.asarray(np.arange(h) < h // 2)[:, None]
   ceiling = pack_rgb(jnp.asarray(np.outer(shade(ceiling_dist), C.CEILING_RGB), jnp.float32))
   floor_shade = jnp.asarray(shade(floor_dist), jnp.float32)
   floor_dist = jnp.asarray(floor_dist, jnp.float32)[:, None]
@@ -112,8 +118,8 @@ def make_renderer(cfg: C.PlayhouseConfig):
 
   def walls(state: PlayhouseState, rd: jax.Array, cr: geometry.Crossings):
     wall_t = jnp.where(cr.material == C.WALL, cr.t, jnp.inf)
-    t_wall = jnp.min(wall_t, axis=1)
-    vertical = jnp.argmin(wall_t, axis=1) < g - 1
+    t_wall = jnp.min(wall_t, axis=0)
+    vertical = jnp.min(wall_t[: g - 1], axis=0) <= jnp.min(wall_t[g - 1 :], axis=0)
     hit = state.pos[None, :] + rd * t_wall[:, None]
     inner = hit - 1e-3 * rd
     room_rgb = room_select(state, inner[:, :1], inner[:, 1:], wall_rgb[state.room_wall])
@@ -133,8 +139,8 @@ def make_renderer(cfg: C.PlayhouseConfig):
     t_f = jnp.minimum(t_table, t_shelf)
     has = t_f < t_wall
     safe_f = jnp.where(has, t_f, 1.0)
-    after = (cr.t > t_f[:, None]) & (cr.material < C.TABLE)
-    t_exit = jnp.min(jnp.where(after, cr.t, jnp.inf), axis=1)
+    after = (cr.t > t_f[None, :]) & (cr.material < C.TABLE)
+    t_exit = jnp.min(jnp.where(after, cr.t, jnp.inf), axis=0)
     fh = jnp.where(is_shelf, heights[1], heights[0])
     front = row_of(fh, safe_f)
     furn = jnp.where(is_shelf[:, None], jnp.asarray(C.SHELF_RGB), jnp.asarray(C.TABLE_RGB))
@@ -156,7 +162,7 @@ def make_renderer(cfg: C.PlayhouseConfig):
     )
 
   def floor_tables(state: PlayhouseState):
-    """Per-row packed floor colours [H/2, 4 rooms] (plain, patterned) and room bounds."""
+    """Per-row packed floor colours [H, 4 rooms] (plain, patterned) and room bounds."""
     pattern = state.room_floor_pattern
     factor = jnp.where(pattern == 1, 0.88, 0.7)  # [4]
     base = floor_rgb[state.room_floor]  # [4, 3]
@@ -169,7 +175,7 @@ def make_renderer(cfg: C.PlayhouseConfig):
     return plain, darker, bounds, pattern
 
   def floor(tables, rd: jax.Array) -> jax.Array:
-    """uint32[H/2, W] floor colours of the bottom half."""
+    """uint32[H, W] floor colours (meaningless above the horizon)."""
     plain, darker, bounds, pattern = tables
     fx = bounds[3] + rd[None, :, 0] * floor_dist
     fy = bounds[4] + rd[None, :, 1] * floor_dist
@@ -187,7 +193,7 @@ def make_renderer(cfg: C.PlayhouseConfig):
 
   def scene(tables, rd: jax.Array, col: Columns) -> jax.Array:
     """uint32[H, W] walls, furniture, floor and ceiling."""
-    img = jnp.concatenate([jnp.broadcast_to(ceiling[:, None], (h // 2, w)), floor(tables, rd)], 0)
+    img = jnp.where(is_ceiling, ceiling[:, None], floor(tables, rd))
     in_wall = (rows >= col.wall_top) & (rows < col.wall_bot)
     wall = jnp.where(rows >= col.wall_low, col.wall_low_rgb, col.wall_rgb)
     img = jnp.where(in_wall, wall, img)
@@ -235,7 +241,7 @@ def make_renderer(cfg: C.PlayhouseConfig):
   def composite(layers, img: jax.Array) -> jax.Array:
     for top, scale, word, occl, rgb1, rgb2 in reversed(layers):  # farthest first
       v = (rows - top) * scale
-      iv = jnp.clip(jnp.floor(v), 0, sprites.SIZE - 1).astype(jnp.uint32)
+      iv = jnp.clip(jnp.floor(v), 0, sprites.SIZE - 1).astype(jnp.int32).astype(jnp.uint32)
       code = (word >> (2 * iv)) & 3
       vis = (v >= 0) & (v < sprites.SIZE) & (code != 0) & (rows < occl)
       colour = jnp.where(code == 1, rgb1, jnp.where(code == 2, rgb2, accent))
@@ -252,5 +258,6 @@ def make_renderer(cfg: C.PlayhouseConfig):
     packed = composite(layers, scene(tables, rd, col))
     return unpack_rgb(materialize(packed))
 
-  render.stages = {"columns": columns, "floor_tables": floor_tables, "sprite_layers": sprite_layers}
+  render.stages = dict(columns=columns, floor_tables=floor_tables, floor=floor, scene=scene)
+  render.stages.update(sprite_layers=sprite_layers, composite=composite)
   return render

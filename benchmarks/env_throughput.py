@@ -22,16 +22,19 @@ from envs.wrappers import AutoReset
 CHUNK = 32  # steps per compiled call
 
 
-def _time(fn, args, min_seconds: float) -> float:
-  """Seconds per call (after a compile + warm-up call)."""
+def _time(fn, args, min_seconds: float) -> tuple[float, float]:
+  """(wall seconds, process CPU seconds) per call, after a compile + warm-up call.
+
+  CPU seconds matter on a shared machine: wall time there depends on other users' load.
+  """
   jax.block_until_ready(fn(*args))
-  calls, start = 0, time.perf_counter()
+  calls, start, cpu = 0, time.perf_counter(), time.process_time()
   while True:
     jax.block_until_ready(fn(*args))
     calls += 1
     elapsed = time.perf_counter() - start
     if elapsed >= min_seconds:
-      return elapsed / calls
+      return elapsed / calls, (time.process_time() - cpu) / calls
 
 
 def _programs(env: Playhouse, batch: int):
@@ -77,18 +80,20 @@ def measure(size: int, batch: int, min_seconds: float) -> dict:
   obs, state = jax.jit(jax.vmap(env.reset))(jax.random.split(key, batch))
   full, dynamics, render = _programs(env, batch)
   frames = batch * CHUNK
-  t_full = _time(full, (key, state, obs.pixels), min_seconds)
-  t_dyn = _time(dynamics, (key, state), min_seconds / 2)
-  t_render = _time(render, (state, obs.pixels), min_seconds / 2)
+  t_full, cpu_full = _time(full, (key, state, obs.pixels), min_seconds)
+  t_dyn, cpu_dyn = _time(dynamics, (key, state), min_seconds / 2)
+  t_render, cpu_render = _time(render, (state, obs.pixels), min_seconds / 2)
   one_state = jax.tree.map(lambda x: x[0], state)
   state_bytes = sum(x.nbytes for x in jax.tree.leaves(one_state))
   return {
     "resolution": size,
     "batch": batch,
     "frames_per_s": frames / t_full,
+    "frames_per_cpu_s": frames / cpu_full,  # x cores = frames/s on an idle machine
+    "load_average_1min": os.getloadavg()[0],
     "dynamics_reset_frames_per_s": frames / t_dyn,
     "render_frames_per_s": frames / t_render,
-    "render_share_estimate": t_render / (t_render + t_dyn),
+    "render_share_of_cpu": cpu_render / (cpu_render + cpu_dyn),
     "state_bytes_per_env": state_bytes,
     "obs_bytes_per_env": size * size * 3 + 4,
   }

@@ -93,7 +93,7 @@ class Columns(NamedTuple):
 
 def make_renderer(cfg: C.PlayhouseConfig):
   """Returns render(state) -> uint8[H, W, 3]."""
-  h, w, g = cfg.height, cfg.width, cfg.grid_size
+  h, w = cfg.height, cfg.width
   half, focal = h / 2.0, cfg.focal
   camx = jnp.asarray(((np.arange(w) + 0.5) / w * 2.0 - 1.0) * cfg.tan_half_fov, jnp.float32)
   rows = jnp.asarray(np.arange(h) + 0.5, jnp.float32)[:, None]
@@ -117,10 +117,10 @@ def make_renderer(cfg: C.PlayhouseConfig):
     return half + (0.5 - z) * focal / t
 
   def walls(state: PlayhouseState, rd: jax.Array, cr: geometry.Crossings):
-    wall_t = jnp.where(cr.material == C.WALL, cr.t, jnp.inf)
-    t_wall = jnp.min(wall_t, axis=0)
-    vertical = jnp.min(wall_t[: g - 1], axis=0) <= jnp.min(wall_t[g - 1 :], axis=0)
+    t_wall = geometry.first_hit(cr, C.WALL)
     hit = state.pos[None, :] + rd * t_wall[:, None]
+    off = jnp.abs(hit - jnp.round(hit))
+    vertical = off[:, 0] <= off[:, 1]  # the hit lies on a line x = k
     inner = hit - 1e-3 * rd
     room_rgb = room_select(state, inner[:, :1], inner[:, 1:], wall_rgb[state.room_wall])
     pattern = room_select(state, inner[:, 0], inner[:, 1], state.room_wall_pattern)
@@ -134,9 +134,11 @@ def make_renderer(cfg: C.PlayhouseConfig):
   def columns(state: PlayhouseState, rd: jax.Array) -> Columns:
     cr = geometry.cast(state.pos, rd, geometry.pack(state.cells))
     t_wall, wall_low, upper, lower = walls(state, rd, cr)
-    t_table, t_shelf = geometry.first_hit(cr, C.TABLE), geometry.first_hit(cr, C.SHELF)
-    is_shelf = t_shelf < t_table
-    t_f = jnp.minimum(t_table, t_shelf)
+    # One reduction for both furniture kinds: the kind rides in the lowest mantissa bit.
+    bits = jax.lax.bitcast_convert_type(cr.t, jnp.uint32) & ~jnp.uint32(1)
+    tagged = jax.lax.bitcast_convert_type(bits | (cr.material == C.SHELF), jnp.float32)
+    t_f = jnp.min(jnp.where(cr.material >= C.TABLE, tagged, jnp.inf), axis=0)
+    is_shelf = (jax.lax.bitcast_convert_type(t_f, jnp.uint32) & 1) == 1
     has = t_f < t_wall
     safe_f = jnp.where(has, t_f, 1.0)
     after = (cr.t > t_f[None, :]) & (cr.material < C.TABLE)

@@ -62,6 +62,7 @@ class Run:
 
   def evaluate(self, state, heldout: bool, random_policy: bool = False, record: bool = False):
     key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + 1), int(state.update))
+    key = jax.random.fold_in(key, int(heldout))  # independent layouts for the two goal pools
     return self._evaluate(
       state.learner.params,
       self.clip_params,

@@ -31,14 +31,14 @@ def test_auto_reset_terminates_on_success_and_renders_fresh_state():
   base = Playhouse(CFG)
   env = AutoReset(base)
   _, state = env.reset(jax.random.PRNGKey(1))
-  solved = state.replace(
-    held=jnp.int32(0), goal=jnp.asarray(base.train_goal_ids[len(base.goals) // 3])
-  )
-  goal_family = int(base.goal_family[int(solved.goal)])
+  colour, kind = int(state.obj_colour[0]), int(state.obj_type[0])
+  lift = np.flatnonzero(
+    (base.goal_family == 1) & (base.goal_target_colour == colour) & (base.goal_target_type == kind)
+  )[0]
+  solved = state.replace(held=jnp.int32(0), goal=jnp.int32(lift))  # holding the Lift target
   obs, nxt, reward, done, info = jax.jit(env.step)(jax.random.PRNGKey(2), solved, 0)
-  if goal_family == 1:  # a Lift goal whose target sits in slot 0 would be solved
-    assert bool(done)
-  assert int(nxt.time) in (0, 1)
+  assert bool(done) and bool(info["success"]) and float(reward) == 1.0
+  assert not bool(info["truncated"]) and int(nxt.time) == 0 and int(nxt.held) == -1
   np.testing.assert_array_equal(obs.pixels, jax.jit(base.render)(nxt))
 
 

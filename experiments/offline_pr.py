@@ -13,6 +13,7 @@ train goals only (mean AP over families) from the learned one and a small grid.
 Writes `<out>/offline_pr.json` and `<out>/offline_pr.png` (plus one PNG per panel).
 """
 
+import hashlib
 import json
 import pathlib
 import time
@@ -23,6 +24,7 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
+import envs.playhouse as envs_playhouse
 from envs.playhouse import Playhouse, PlayhouseConfig
 from experiments import clip_data
 from vlm_rewards import evaluation, rewards
@@ -39,20 +41,33 @@ _ENVS = flags.DEFINE_integer("num_envs", 32, "episodes per rollout")
 _STEPS = flags.DEFINE_integer("episode_steps", 64, "steps per episode")
 _ROLLOUTS = flags.DEFINE_integer("rollouts", 2, "rollouts per (family, split)")
 _NEGATIVES = flags.DEFINE_integer("num_negatives", 32, "K negatives per goal (Eq. 1)")
-TEMPERATURES = (0.005, 0.01, 0.02, 0.05, 0.1)
+TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
 FAMILIES = ("find", "lift", "place")
 SPLITS = ("train", "heldout")
 
 
+def env_hash() -> str:
+  """Short hash of the Playhouse source: the same seed gives the same frames only within it."""
+  src = sorted(pathlib.Path(envs_playhouse.__file__).parent.glob("*.py"))
+  return hashlib.sha1(b"".join(p.read_bytes() for p in src)).hexdigest()[:10]
+
+
 def make_dataset(family: str, seed: int) -> tuple[Playhouse, dict]:
-  """Frames, goals and success labels of both splits for one family (deterministic)."""
+  """Frames, goals and success labels of both splits for one family (deterministic), cached
+  in the output directory under a name that records every setting it depends on."""
   env = Playhouse(PlayhouseConfig(families=(family,)))
+  name = f"data_{family}_s{seed}_e{_ENVS.value}_t{_STEPS.value}_r{_ROLLOUTS.value}_{env_hash()}.npz"
+  cache = pathlib.Path(_OUT.value) / name
+  if cache.exists():
+    with np.load(cache) as f:
+      return env, {s: {k: f[f"{s}/{k}"] for k in ("frames", "goal", "success")} for s in SPLITS}
   cfg = clip_data.RolloutConfig(_ENVS.value, _STEPS.value, oracle_fraction=0.6, epsilon=0.15)
   rollout = jax.jit(clip_data.make_rollout(env, cfg))
   data = {}
   for i, split in enumerate(SPLITS):
     r = clip_data.generate(rollout, seed + i, _ROLLOUTS.value, heldout=split == "heldout")
     data[split] = {"frames": r.frames, "goal": r.goal, "success": r.success}
+  np.savez(cache, **{f"{s}/{k}": v for s, d in data.items() for k, v in d.items()})
   return env, data
 
 
@@ -164,7 +179,7 @@ def main(argv) -> None:
   out.mkdir(parents=True, exist_ok=True)
   datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(FAMILIES)}
   results, table = {}, {}
-  for spec in _MODELS.value.split(","):
+  for spec in filter(None, _MODELS.value.split(",")):
     name, path = spec.split("=")
     clip = load_clip(path)
     results[name] = evaluate_model(clip, datasets)
@@ -180,11 +195,15 @@ def main(argv) -> None:
       },
     }
     print(name, json.dumps({k: v for k, v in table[name].items() if "/" not in k}))
+  if not results:
+    return  # --models= only builds (and caches) the dataset
+  table["_dataset"] = {"seed": _SEED.value, "playhouse_source_hash": env_hash()}
   (out / "offline_pr.json").write_text(json.dumps(table, indent=2) + "\n")
   write_plots(results, out)
   header = "model  " + "  ".join(f"{f}/{s}" for f in FAMILIES for s in SPLITS)
   print(header)
-  for name, row in table.items():
+  for name, row in results.items():
+    row = table[name]
     aps = [
       (row[f"{f}/{s}"] or {}).get("average_precision", np.nan) for f in FAMILIES for s in SPLITS
     ]

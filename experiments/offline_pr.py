@@ -41,7 +41,7 @@ _ENVS = flags.DEFINE_integer("num_envs", 32, "episodes per rollout")
 _STEPS = flags.DEFINE_integer("episode_steps", 64, "steps per episode")
 _ROLLOUTS = flags.DEFINE_integer("rollouts", 2, "rollouts per (family, split)")
 _NEGATIVES = flags.DEFINE_integer("num_negatives", 32, "K negatives per goal (Eq. 1)")
-TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
+TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 FAMILIES = ("find", "lift", "place")
 SPLITS = ("train", "heldout")
 
@@ -137,7 +137,14 @@ def evaluate_model(clip, datasets: dict) -> dict:
     for t in temperatures
   }
   chosen = max(temperatures, key=lambda t: mean_train_ap[t])
-  return {"temperature": chosen, "learned_temperature": clip.temperature, "curves": curves[chosen]}
+  learned = round(clip.temperature, 6)
+  at_learned = {f"{f}/{s}": _summary(c) for (f, s), c in curves[learned].items()}
+  return {
+    "temperature": chosen,
+    "learned_temperature": clip.temperature,
+    "at_learned_temperature": at_learned,
+    "curves": curves[chosen],
+  }
 
 
 def _summary(curve: evaluation.PRCurve | None) -> dict | None:
@@ -187,6 +194,7 @@ def main(argv) -> None:
       "path": path,
       "temperature": results[name]["temperature"],
       "learned_temperature": results[name]["learned_temperature"],
+      "at_learned_temperature": results[name]["at_learned_temperature"],
       "image_frames_per_s_batch256": round(image_fps(clip), 1),
       **{
         f"{family}/{split}": _summary(results[name]["curves"].get((family, split)))
@@ -194,7 +202,7 @@ def main(argv) -> None:
         for split in SPLITS
       },
     }
-    print(name, json.dumps({k: v for k, v in table[name].items() if "/" not in k}))
+    print(name, table[name]["temperature"], table[name]["image_frames_per_s_batch256"])
   if not results:
     return  # --models= only builds (and caches) the dataset
   table["_dataset"] = {"seed": _SEED.value, "playhouse_source_hash": env_hash()}

@@ -58,24 +58,29 @@ def test_contrastive_loss_is_symmetric_and_perfect_when_aligned():
   np.testing.assert_allclose(la, lb, rtol=1e-5)
 
 
+def _loss_floor(match: np.ndarray) -> float:
+  """Lowest reachable multi-positive loss: the entropy of the uniform target over positives."""
+  return float(np.mean(np.log(match.sum(axis=1))))
+
+
 def test_a_few_steps_lower_the_loss(tokenizer):
   model = pretrain.init_model(pretrain.make_clip_config(TINY, max_text_length=MAX_LEN), seed=0)
   optimizer = pretrain.make_optimizer(1e-3, warmup_steps=10, total_steps=120, weight_decay=0.0)
   state = pretrain.create_train_state(model.params, optimizer)
   step = pretrain.make_train_step(model, optimizer)
   rng = np.random.default_rng(0)
-  eval_batch = _batch(tokenizer, np.random.default_rng(123), 64)
-  eval_fn = jax.jit(lambda p, b: pretrain.clip_loss(p, model, b)[1])
-  before = eval_fn(state.params, eval_batch)
   batches = [_batch(tokenizer, rng, 32) for _ in range(8)]
+  floor = np.mean([_loss_floor(b["match"]) for b in batches])
+  history = []
   for i in range(120):
     state, metrics = step(state, batches[i % len(batches)])
-  after = eval_fn(state.params, eval_batch)
-  assert int(state.step) == 120 and np.isfinite(float(metrics["loss"]))
-  # Multi-positive targets (16 of 64 share a colour) put the optimum at log(16), not 0.
-  floor = np.log(16)
-  assert float(after["loss"]) - floor < 0.5 * (float(before["loss"]) - floor), (before, after)
-  assert float(after["accuracy"]) > 0.9
+    history.append(jax.device_get(metrics))
+  assert int(state.step) == 120 and all(np.isfinite(m["loss"]) for m in history)
+  # Metrics are of the parameters before each update: the first is the untrained model.
+  before = history[0]["loss"]
+  after = np.mean([m["loss"] for m in history[-8:]])
+  assert after - floor < 0.5 * (before - floor), (before, after, floor)
+  assert np.mean([m["accuracy"] for m in history[-8:]]) > 0.9
 
 
 def test_train_loop_checkpoints_and_resumes(tokenizer, tmp_path):

@@ -34,6 +34,8 @@ COLOUR, TYPE, EMPTY = 3 * K, 3 * K + NUM_COLOURS, 3 * K + NUM_COLOURS + NUM_TYPE
 PAIR = 4 * K
 NUM_FACTS = PAIR + K * K
 KINDS = ("visible", "near", "held", "colour", "type", "empty", "pair")
+# The main job's house (experiments/configs/playhouse_find.py), without its goal restriction.
+SMALL_HOUSE = dict(grid_size=8, min_rooms=1, max_rooms=1, num_objects=4, num_furniture=1)
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
   "visible": ("{a} in view", "I can see {a}", "a room with {a}", "{a} somewhere ahead"),

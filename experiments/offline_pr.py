@@ -40,9 +40,12 @@ _SEED = flags.DEFINE_integer("seed", 1234, "dataset seed")
 _ENVS = flags.DEFINE_integer("num_envs", 32, "episodes per rollout")
 _STEPS = flags.DEFINE_integer("episode_steps", 64, "steps per episode")
 _ROLLOUTS = flags.DEFINE_integer("rollouts", 2, "rollouts per (family, split)")
+_FAMILIES = flags.DEFINE_list("families", ["find", "lift", "place"], "goal families to score")
+_HOUSE = flags.DEFINE_enum(
+  "house", "default", ["default", "small"], "benchmark house, or the main job's one-room house"
+)
 _NEGATIVES = flags.DEFINE_integer("num_negatives", 32, "K negatives per goal (Eq. 1)")
 TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
-FAMILIES = ("find", "lift", "place")
 SPLITS = ("train", "heldout")
 
 
@@ -55,8 +58,10 @@ def env_hash() -> str:
 def make_dataset(family: str, seed: int) -> tuple[Playhouse, dict]:
   """Frames, goals and success labels of both splits for one family (deterministic), cached
   in the output directory under a name that records every setting it depends on."""
-  env = Playhouse(PlayhouseConfig(families=(family,)))
-  name = f"data_{family}_s{seed}_e{_ENVS.value}_t{_STEPS.value}_r{_ROLLOUTS.value}_{env_hash()}.npz"
+  house = clip_data.SMALL_HOUSE if _HOUSE.value == "small" else {}
+  env = Playhouse(PlayhouseConfig(families=(family,), **house))
+  settings = f"s{seed}_e{_ENVS.value}_t{_STEPS.value}_r{_ROLLOUTS.value}_{env_hash()}"
+  name = f"data_{_HOUSE.value}_{family}_{settings}.npz"
   cache = pathlib.Path(_OUT.value) / name
   if cache.exists():
     with np.load(cache) as f:
@@ -163,7 +168,7 @@ def write_plots(results: dict, out: pathlib.Path) -> pathlib.Path:
   rows = []
   for split in SPLITS:
     tiles = []
-    for family in FAMILIES:
+    for family in _FAMILIES.value:
       curves = {n: r["curves"].get((family, split)) for n, r in results.items()}
       curves = {n: c for n, c in curves.items() if c is not None}
       path = out / f"pr_{split}_{family}.png"
@@ -172,7 +177,7 @@ def write_plots(results: dict, out: pathlib.Path) -> pathlib.Path:
     rows.append(tiles)
   w = max(t.width for row in rows for t in row)
   h = max(t.height for row in rows for t in row)
-  sheet = Image.new("RGB", (w * len(FAMILIES), h * len(SPLITS)), "white")
+  sheet = Image.new("RGB", (w * len(_FAMILIES.value), h * len(SPLITS)), "white")
   for i, row in enumerate(rows):
     for j, tile in enumerate(row):
       sheet.paste(tile, (j * w, i * h))
@@ -184,7 +189,7 @@ def main(argv) -> None:
   del argv
   out = pathlib.Path(_OUT.value)
   out.mkdir(parents=True, exist_ok=True)
-  datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(FAMILIES)}
+  datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(_FAMILIES.value)}
   results, table = {}, {}
   for spec in filter(None, _MODELS.value.split(",")):
     name, path = spec.split("=")
@@ -198,22 +203,28 @@ def main(argv) -> None:
       "image_frames_per_s_batch256": round(image_fps(clip), 1),
       **{
         f"{family}/{split}": _summary(results[name]["curves"].get((family, split)))
-        for family in FAMILIES
+        for family in _FAMILIES.value
         for split in SPLITS
       },
     }
     print(name, table[name]["temperature"], table[name]["image_frames_per_s_batch256"])
   if not results:
     return  # --models= only builds (and caches) the dataset
-  table["_dataset"] = {"seed": _SEED.value, "playhouse_source_hash": env_hash()}
+  table["_dataset"] = {
+    "seed": _SEED.value,
+    "house": _HOUSE.value,
+    "playhouse_source_hash": env_hash(),
+  }
   (out / "offline_pr.json").write_text(json.dumps(table, indent=2) + "\n")
   write_plots(results, out)
-  header = "model  " + "  ".join(f"{f}/{s}" for f in FAMILIES for s in SPLITS)
+  header = "model  " + "  ".join(f"{f}/{s}" for f in _FAMILIES.value for s in SPLITS)
   print(header)
   for name, row in results.items():
     row = table[name]
     aps = [
-      (row[f"{f}/{s}"] or {}).get("average_precision", np.nan) for f in FAMILIES for s in SPLITS
+      (row[f"{f}/{s}"] or {}).get("average_precision", np.nan)
+      for f in _FAMILIES.value
+      for s in SPLITS
     ]
     print(f"{name:5s}  " + "  ".join(f"{a:.3f}" for a in aps))
 

@@ -26,13 +26,11 @@ from experiments.run_io import MetricsLogger
 from vlm_rewards import pretrain
 
 _CONFIG = config_flags.DEFINE_config_file("config", "experiments/configs/pretrain_clip.py:S")
-# The main job's house (experiments/configs/playhouse_find.py), without its goal restriction.
-SMALL_HOUSE = dict(grid_size=8, min_rooms=1, max_rooms=1, num_objects=4, num_furniture=1)
 
 
 def make_envs() -> tuple[Playhouse, Playhouse]:
   """(benchmark default house, the main job's one-room house)."""
-  return Playhouse(PlayhouseConfig()), Playhouse(PlayhouseConfig(**SMALL_HOUSE))
+  return Playhouse(PlayhouseConfig()), Playhouse(PlayhouseConfig(**clip_data.SMALL_HOUSE))
 
 
 def _pad_facts(facts: np.ndarray, width: int) -> np.ndarray:

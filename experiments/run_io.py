@@ -125,7 +125,9 @@ def plot_returns(rows: Sequence[Mapping[str, float]], path: str | pathlib.Path) 
   ]
   for key, label, style in series:
     points = [(r["frames"], r[key]) for r in rows if key in r and np.isfinite(r[key])]
-    if points:
+    if len(points) == 1:  # a single measurement (the random policy): a reference line
+      ax.axhline(points[0][1], linestyle=style, color="grey", label=label)
+    elif points:
       x, y = zip(*points, strict=True)
       ax.plot(x, y, style, marker="o" if len(points) < 30 else None, label=label)
   ax.set_xlabel("environment frames")

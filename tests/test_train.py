@@ -181,6 +181,7 @@ def test_ground_truth_reward_agent_beats_random_on_find(tmp_path):
   within about 200k frames (about a minute on the 2-core machine)."""
   config = playhouse_find.get_config()
   config.reward.source = "ground_truth"
+  config.learner.lr_schedule = "constant"  # a short run: do not decay the rate to 0
   config.total_frames = 64 * 16 * 8 * 24
   config.eval_envs = 256
   config.log_every_calls = config.eval_every_calls = config.checkpoint_every_calls = 24

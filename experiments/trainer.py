@@ -39,7 +39,7 @@ REWARD_SOURCES = ("vlm", "cosine", "goal_baseline", "ground_truth")
 class EpisodeStats(NamedTuple):
   """Running per-environment statistics of the current episode, [B] each."""
 
-  vlm_return: jax.Array  # sum of the VLM binary reward (0 or 1: episodes end on it)
+  vlm_return: jax.Array  # sum of the VLM binary reward (0 or 1 when episodes end on it)
   gt_success: jax.Array  # ground-truth success at any step so far (0 or 1)
   length: jax.Array
 
@@ -163,13 +163,8 @@ def env_transition(t: Trainer, clip_params, key, env_state, actions, needs_reset
 def _learner_reward(t: Trainer, score, gt):
   """(reward the learner sees, whether it terminates the episode) for the configured source."""
   source = t.config.reward.source
-  vlm = (
-    score.reward
-    if source == "vlm"
-    else reward_lib.binary_reward(score.probability, t.reward_model.threshold)
-  )
   if source == "vlm":
-    return vlm, vlm > 0
+    return score.reward, score.reward > 0
   if source == "ground_truth":
     gt = gt.astype(jnp.float32)
     return gt, gt > 0
@@ -183,6 +178,7 @@ def actor_step(
   k_act, k_env = jax.random.split(key)
   action, core_state = impala.act(t.network, actor_params, k_act, actor.inputs, actor.core_state)
   actions, logits = action.actions, action.logits
+  # k_act again: the random policy discards the policy's sample, so nothing is correlated.
   uniform = jax.random.randint(k_act, actions.shape, 0, logits.shape[-1], jnp.int32)
   actions = jnp.where(random_policy, uniform, actions)
   logits = jnp.where(random_policy, 0.0, logits)

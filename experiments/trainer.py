@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from agents import impala, networks
@@ -81,13 +82,18 @@ class Trainer:
   env: Playhouse
   reward_model: RewardModel
   network: networks.AgentNetwork
+  optimizer: optax.GradientTransformation
   update_fn: Any
   mesh: Mesh
-  goal_emb: jax.Array  # [num_goals, D] text embedding of every goal (agent conditioning)
 
   @property
   def clip_params(self):
     return self.reward_model.params
+
+  @property
+  def goal_emb(self) -> jax.Array:
+    """[num_goals, D] text embedding of every goal, the agent's goal conditioning."""
+    return self.reward_model.goal_emb
 
 
 def build_reward_model(config: ml_collections.ConfigDict, goals) -> RewardModel:
@@ -116,9 +122,10 @@ def make_trainer(config: ml_collections.ConfigDict) -> Trainer:
   net_config = networks.NetworkConfig(num_actions=env.num_actions, **config.agent)
   network = networks.make_network(net_config)
   learner_config = impala.ImpalaConfig(num_updates=num_updates(config), **config.learner)
-  update_fn = impala.make_update(network, impala.make_optimizer(learner_config), learner_config)
+  optimizer = impala.make_optimizer(learner_config)
+  update_fn = impala.make_update(network, optimizer, learner_config)
   mesh = Mesh(np.array(jax.devices()), ("data",))
-  return Trainer(config, env, reward_model, network, update_fn, mesh, reward_model.goal_emb)
+  return Trainer(config, env, reward_model, network, optimizer, update_fn, mesh)
 
 
 def num_updates(config: ml_collections.ConfigDict) -> int:
@@ -358,12 +365,7 @@ def init_state(t: Trainer, clip_params, key) -> TrainState:
   k_net, k_actor, k_run = jax.random.split(key, 3)
   actor = init_actor(t, clip_params, k_actor, t.config.num_envs)
   params = t.network.init(k_net, actor.inputs)
-  learner = impala.init_learner_state(
-    params,
-    impala.make_optimizer(
-      impala.ImpalaConfig(num_updates=num_updates(t.config), **t.config.learner)
-    ),
-  )
+  learner = impala.init_learner_state(params, t.optimizer)
   return TrainState(learner, actor, k_run, jnp.zeros((), jnp.int32))
 
 

@@ -1,13 +1,15 @@
 """Vision-language models as a source of rewards, end to end in JAX."""
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
   name="vlm-rewards",
   version="0.1.0",
   description="CLIP rewards, a procedural JAX Playhouse and an IMPALA agent in one compiled step",
   python_requires=">=3.11",
-  packages=find_packages(include=["vlm_rewards*", "envs*", "agents*", "experiments*"]),
+  # namespace discovery: the asset folders (no __init__.py) count as packages, so their data
+  # files ship without setuptools' "package would be ignored" warning
+  packages=find_namespace_packages(include=["vlm_rewards*", "envs*", "agents*", "experiments*"]),
   package_data={"vlm_rewards": ["assets/**/*"]},
   include_package_data=True,
   install_requires=[

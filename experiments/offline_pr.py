@@ -6,7 +6,7 @@ A fixed, seeded dataset of trajectory frames (oracle and random policies, as in
 `experiments.clip_data`) from the default Playhouse, one dataset per goal family (the house
 is built with that family only, so the task set and the negatives are that family's goals)
 and per goal split (train goals, held-out goals). Each frame is labelled with ground-truth
-success of its episode's goal and scored with Eq. 1 (`rewards.success_probability`, goal
+success of its episode's goal and scored with Eq. 1 (`RewardModel.goal_probability`, goal
 against K fixed negatives drawn uniformly from the family's other goals); the binary reward
 `p > beta` is swept over beta for the PR curve. The temperature is chosen per model on the
 train goals only (mean AP over families) from the learned one and a small grid.
@@ -27,8 +27,9 @@ from PIL import Image
 import envs.playhouse as envs_playhouse
 from envs.playhouse import Playhouse, PlayhouseConfig
 from experiments import clip_data
-from vlm_rewards import evaluation, rewards
+from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
+from vlm_rewards.reward_model import RewardModel
 
 _MODELS = flags.DEFINE_string(
   "models",
@@ -76,16 +77,6 @@ def make_dataset(family: str, seed: int) -> tuple[Playhouse, dict]:
   return env, data
 
 
-def fixed_negatives(num_goals: int, goal_ids: np.ndarray, k: int, seed: int) -> np.ndarray:
-  """int [len(goal_ids), K]: K distinct other goals per goal, uniform, fixed by `seed`."""
-  rng = np.random.default_rng(seed)
-  rows = []
-  for g in goal_ids:
-    pick = rng.choice(num_goals - 1, size=k, replace=False)
-    rows.append(pick + (pick >= g))
-  return np.asarray(rows, np.int64)
-
-
 def embed_frames(clip, frames: np.ndarray, batch: int = 256) -> np.ndarray:
   pad = (-len(frames)) % batch
   padded = np.concatenate([frames, np.zeros((pad, *frames.shape[1:]), frames.dtype)])
@@ -95,24 +86,10 @@ def embed_frames(clip, frames: np.ndarray, batch: int = 256) -> np.ndarray:
   return np.concatenate(parts)[: len(frames)]
 
 
-def goal_scores(clip, env: Playhouse, split: dict, img: np.ndarray, temperatures) -> dict:
+def goal_scores(reward_model: RewardModel, split: dict, img: np.ndarray, temperatures) -> dict:
   """{temperature: p [F]} of each frame's episode goal against its fixed negatives."""
-  goals = np.unique(split["goal"])
-  negatives = fixed_negatives(env.num_goals, goals, _NEGATIVES.value, seed=0)
-  texts = np.unique(np.concatenate([goals, negatives.reshape(-1)]))
-  emb = np.asarray(clip.embed_text([env.goals[t] for t in texts]))
-  row = {int(t): i for i, t in enumerate(texts)}
-  goal_row = np.searchsorted(goals, split["goal"])
-  goal_emb = emb[[row[int(g)] for g in split["goal"]]]
-  neg_emb = emb[np.vectorize(row.get)(negatives)][goal_row]  # [F, K, D]
-  return {
-    t: np.asarray(
-      rewards.success_probability(
-        jnp.asarray(img), jnp.asarray(goal_emb), jnp.asarray(neg_emb), float(t)
-      )
-    )
-    for t in temperatures
-  }
+  img, goal_ids = jnp.asarray(img), jnp.asarray(split["goal"])
+  return {t: np.asarray(reward_model.goal_probability(img, goal_ids, t)) for t in temperatures}
 
 
 def image_fps(clip, batch: int = 256, repeats: int = 3) -> float:
@@ -130,11 +107,16 @@ def evaluate_model(clip, datasets: dict) -> dict:
   """Curves and summaries of one model at every candidate temperature."""
   temperatures = sorted({*TEMPERATURES, round(clip.temperature, 6)})
   curves = {t: {} for t in temperatures}
-  for family, (env, data) in datasets.items():
+  # K fixed negatives per goal, drawn uniformly from the family's other goals (seed 0)
+  reward_models = {
+    family: RewardModel(clip, env.goals, num_negatives=_NEGATIVES.value, negatives_seed=0)
+    for family, (env, _) in datasets.items()
+  }
+  for family, (_, data) in datasets.items():
     for split, d in data.items():
       if not d["success"].any():
         continue  # no positive frame: precision and recall are undefined
-      scores = goal_scores(clip, env, d, embed_frames(clip, d["frames"]), temperatures)
+      scores = goal_scores(reward_models[family], d, embed_frames(clip, d["frames"]), temperatures)
       for t in temperatures:
         curves[t][(family, split)] = evaluation.pr_curve(scores[t], d["success"])
   mean_train_ap = {

@@ -42,6 +42,11 @@ def test_rewards_match_numpy_eq1_eq2(tiny_clip, model, jitted_reward_fn):
   np.testing.assert_allclose(prob, expected, atol=1e-5)
   decided = np.abs(expected - 0.3) > 1e-5
   np.testing.assert_array_equal(np.asarray(reward)[decided], (expected > 0.3)[decided])
+  # A temperature given to goal_probability overrides the model's (offline sweeps).
+  hot = model.goal_probability(tiny_clip.embed_images(frames), goal_ids, temperature=0.5)
+  logits_hot = logits * 0.05 / 0.5
+  expected_hot = np.exp(logits_hot[:, 0]) / np.exp(logits_hot).sum(1)
+  np.testing.assert_allclose(hot, expected_hot, atol=1e-5)
 
 
 def test_reward_fn_compiles_once(model):

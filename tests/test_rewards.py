@@ -132,6 +132,11 @@ def test_sample_negatives_properties():
     assert row.min() >= 0 and row.max() < 10
   np.testing.assert_array_equal(negatives, rewards.sample_negatives(10, 4, seed=0))
   assert not np.array_equal(negatives, rewards.sample_negatives(10, 4, seed=1))
+  # The whole Playhouse task set (11,772 goals): a row per goal, no N x N intermediate.
+  big = rewards.sample_negatives(num_goals=11_772, k=32, seed=0)
+  assert big.shape == (11_772, 32) and big.min() >= 0 and big.max() < 11_772
+  assert not (big == np.arange(11_772)[:, None]).any()
+  assert (np.diff(np.sort(big, axis=1), axis=1) > 0).all()  # distinct within each row
 
 
 def test_sample_negatives_is_uniform_over_other_goals():

@@ -134,11 +134,17 @@ class RewardModel:
   def num_goals(self) -> int:
     return len(self.goals)
 
-  def goal_probability(self, image_emb: jax.Array, goal_ids: jax.Array) -> jax.Array:
-    """Eq. 1 for image embeddings [B, D] and goal ids int32 [B]; returns float32 [B]."""
+  def goal_probability(
+    self, image_emb: jax.Array, goal_ids: jax.Array, temperature: float | None = None
+  ) -> jax.Array:
+    """Eq. 1 for image embeddings [B, D] and goal ids int32 [B]; returns float32 [B].
+
+    ``temperature`` overrides the model's (for sweeps, as in offline evaluation).
+    """
     goal_emb = self.goal_emb[goal_ids]
     negative_emb = self.goal_emb[jnp.asarray(self.negative_ids)[goal_ids]]
-    return rewards.success_probability(image_emb, goal_emb, negative_emb, self.temperature)
+    tau = self.temperature if temperature is None else temperature
+    return rewards.success_probability(image_emb, goal_emb, negative_emb, tau)
 
   def score(self, params, frames: jax.Array, goal_ids: jax.Array) -> RewardOutput:
     """Rewards, probabilities and image embeddings of a batch of frames; pure and jittable.

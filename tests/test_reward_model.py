@@ -47,6 +47,8 @@ def test_rewards_match_numpy_eq1_eq2(tiny_clip, model, jitted_reward_fn):
   logits_hot = logits * 0.05 / 0.5
   expected_hot = np.exp(logits_hot[:, 0]) / np.exp(logits_hot).sum(1)
   np.testing.assert_allclose(hot, expected_hot, atol=1e-5)
+  with pytest.raises(ValueError, match="temperature must be > 0"):
+    model.goal_probability(tiny_clip.embed_images(frames), goal_ids, temperature=0.0)
 
 
 def test_reward_fn_compiles_once(model):

@@ -107,16 +107,13 @@ def evaluate_model(clip, datasets: dict) -> dict:
   """Curves and summaries of one model at every candidate temperature."""
   temperatures = sorted({*TEMPERATURES, round(clip.temperature, 6)})
   curves = {t: {} for t in temperatures}
-  # K fixed negatives per goal, drawn uniformly from the family's other goals (seed 0)
-  reward_models = {
-    family: RewardModel(clip, env.goals, num_negatives=_NEGATIVES.value, negatives_seed=0)
-    for family, (env, _) in datasets.items()
-  }
-  for family, (_, data) in datasets.items():
+  for family, (env, data) in datasets.items():
+    # K fixed negatives per goal, drawn uniformly from the family's other goals (seed 0)
+    reward_model = RewardModel(clip, env.goals, num_negatives=_NEGATIVES.value, negatives_seed=0)
     for split, d in data.items():
       if not d["success"].any():
         continue  # no positive frame: precision and recall are undefined
-      scores = goal_scores(reward_models[family], d, embed_frames(clip, d["frames"]), temperatures)
+      scores = goal_scores(reward_model, d, embed_frames(clip, d["frames"]), temperatures)
       for t in temperatures:
         curves[t][(family, split)] = evaluation.pr_curve(scores[t], d["success"])
   mean_train_ap = {

@@ -143,9 +143,11 @@ class RewardModel:
     """
     goal_emb = self.goal_emb[goal_ids]
     negative_emb = self.goal_emb[jnp.asarray(self.negative_ids)[goal_ids]]
-    tau = self.temperature if temperature is None else temperature
-    rewards.validate_temperature(tau)
-    return rewards.success_probability(image_emb, goal_emb, negative_emb, tau)
+    if temperature is None:
+      temperature = self.temperature  # checked at construction
+    else:
+      rewards.validate_temperature(temperature)
+    return rewards.success_probability(image_emb, goal_emb, negative_emb, temperature)
 
   def score(self, params, frames: jax.Array, goal_ids: jax.Array) -> RewardOutput:
     """Rewards, probabilities and image embeddings of a batch of frames; pure and jittable.

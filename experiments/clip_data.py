@@ -24,7 +24,7 @@ import numpy as np
 
 from envs.playhouse import Playhouse
 from envs.playhouse import config as C
-from envs.playhouse.goals import heldout_compositions
+from envs.playhouse.goals import heldout_compositions, pairwise_near, with_article
 from envs.playhouse.oracle import make_oracle
 
 NUM_COLOURS, NUM_TYPES = len(C.COLOUR_NAMES), len(C.TYPE_NAMES)
@@ -77,10 +77,6 @@ class Rollout(NamedTuple):
   oracle: np.ndarray
 
 
-def _a(words: str) -> str:
-  return ("an " if words[0] in "aeiou" else "a ") + words
-
-
 def composition_words(comp: int) -> str:
   colour, kind = divmod(int(comp), NUM_TYPES)
   return f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}"
@@ -92,8 +88,7 @@ def state_facts(env: Playhouse, state) -> jax.Array:
   visible = env.visible(state)
   held = env.held_mask(state)
   near = visible & (env.distances(state) <= env.config.reach)
-  diff = state.obj_pos[:, None, :] - state.obj_pos[None, :, :]
-  close = jnp.sum(diff * diff, axis=-1) <= env.config.reach**2
+  close = pairwise_near(state.obj_pos, env.config.reach)
   rest = visible & ~held
   n = comp.shape[0]
   pair = rest[:, None] & rest[None, :] & close & ~jnp.eye(n, dtype=bool)
@@ -151,7 +146,7 @@ def make_rollout(env: Playhouse, cfg: RolloutConfig):
     k_goal, k_reset, k_pol, k_steps = jax.random.split(key, 4)
     goals = _sample_goals(k_goal, env, cfg.num_envs, heldout)
     keys = jax.random.split(k_reset, cfg.num_envs)
-    states = jax.vmap(env.reset_state)(keys, goals)
+    states = jax.vmap(lambda k, g: env.reset_state(k, goal_id=g))(keys, goals)
     is_oracle = jax.random.uniform(k_pol, (cfg.num_envs,)) < cfg.oracle_fraction
     _, out = jax.lax.scan(step, (states, is_oracle), jax.random.split(k_steps, cfg.num_steps))
     return out
@@ -195,16 +190,16 @@ def caption(key: int, template: int) -> str:
   fmt = options[template % len(options)]
   if kind == "pair":
     a, b = divmod(int(key) - PAIR, K)
-    return fmt.format(a=_a(composition_words(a)), b=_a(composition_words(b)))
+    return fmt.format(a=with_article(composition_words(a)), b=with_article(composition_words(b)))
   if kind == "colour":
     c = C.COLOUR_NAMES[int(key) - COLOUR]
-    return fmt.format(c=c, c_a=_a(c))
+    return fmt.format(c=c, c_a=with_article(c))
   if kind == "type":
     t = C.TYPE_NAMES[int(key) - TYPE]
-    return fmt.format(t=t, t_a=_a(t))
+    return fmt.format(t=t, t_a=with_article(t))
   if kind == "empty":
     return fmt
-  return fmt.format(a=_a(composition_words(int(key) % K)))
+  return fmt.format(a=with_article(composition_words(int(key) % K)))
 
 
 def sample_facts(rng: np.random.Generator, facts: np.ndarray) -> np.ndarray:

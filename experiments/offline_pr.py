@@ -1,6 +1,9 @@
 """Offline precision-recall of the CLIP binary reward (the analogue of Fig. 4, left).
 
-  python -m experiments.offline_pr [--models=XS=runs/pretrain_clip/XS/model,S=bundled,...]
+  python -m experiments.offline_pr [--models=bundled_S=bundled,XS=runs/pretrain_clip/XS/model,...]
+
+The default scores the bundled CLIP only; the other sizes of the family are trained first
+(`TRAIN_COMMAND`, one run per size).
 
 A fixed, seeded dataset of trajectory frames (oracle and random policies, as in
 `experiments.clip_data`) from the default Playhouse, one dataset per goal family (the house
@@ -16,6 +19,7 @@ Writes `<out>/offline_pr.json` and `<out>/offline_pr.png` (plus one PNG per pane
 import hashlib
 import json
 import pathlib
+import re
 import time
 
 import jax
@@ -32,9 +36,7 @@ from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
 
 _MODELS = flags.DEFINE_string(
-  "models",
-  ",".join(f"{s}=runs/pretrain_clip/{s}/model" for s in ("XS", "S", "M", "L")),
-  "comma-separated name=path (a HF folder, or 'bundled')",
+  "models", "bundled_S=bundled", "comma-separated name=path (a HF folder, or 'bundled')"
 )
 _OUT = flags.DEFINE_string("out", "runs/offline_pr", "output directory")
 _SEED = flags.DEFINE_integer("seed", 1234, "dataset seed")
@@ -48,6 +50,38 @@ _HOUSE = flags.DEFINE_enum(
 _NEGATIVES = flags.DEFINE_integer("num_negatives", 32, "K negatives per goal (Eq. 1)")
 TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 SPLITS = ("train", "heldout")
+TRAIN_COMMAND = "python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:"
+
+
+def parse_models(spec: str) -> list[tuple[str, str]]:
+  """(name, path) of each entry of a `--models` value; fails early for a missing folder.
+
+  Raises:
+    ValueError: an entry is not `name=path`.
+    FileNotFoundError: a path is neither 'bundled' nor an existing folder; the message names
+      the command that trains it.
+  """
+  models = []
+  for entry in filter(None, spec.split(",")):
+    name, sep, path = entry.partition("=")
+    if not (sep and name and path):
+      raise ValueError(f"--models takes comma-separated name=path entries, got {entry!r}.")
+    if path != "bundled" and not pathlib.Path(path).expanduser().is_dir():
+      raise FileNotFoundError(_missing_model_message(name, path))
+    models.append((name, path))
+  return models
+
+
+def _missing_model_message(name: str, path: str) -> str:
+  """Names the training command of a missing model (exact for runs/pretrain_clip/... paths)."""
+  match = re.search(r"pretrain_clip/(family/)?(\w+)/model/?$", path)
+  size = (match[2] + (",family" if match[1] else "")) if match else "SIZE"
+  return (
+    f"--models {name}={path}: there is no folder {path!r}. Only the bundled CLIP ('bundled', "
+    "size S, the default) ships with the repository; train the rest of the family (XS, S, M, "
+    f"L) first, one run per size: `{TRAIN_COMMAND}{size}` writes runs/pretrain_clip/SIZE/model "
+    "(',family' after the size: the shorter recipe, in runs/pretrain_clip/family/SIZE/model)."
+  )
 
 
 def env_hash() -> str:
@@ -166,12 +200,12 @@ def write_plots(results: dict, out: pathlib.Path) -> pathlib.Path:
 
 def main(argv) -> None:
   del argv
+  models = parse_models(_MODELS.value)  # before the (slow) datasets
   out = pathlib.Path(_OUT.value)
   out.mkdir(parents=True, exist_ok=True)
   datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(_FAMILIES.value)}
   results, table = {}, {}
-  for spec in filter(None, _MODELS.value.split(",")):
-    name, path = spec.split("=")
+  for name, path in models:
     clip = load_clip(path)
     results[name] = evaluate_model(clip, datasets)
     table[name] = {

@@ -12,20 +12,20 @@ The workdir gets metrics.jsonl, orbax checkpoints, `model/` and `summary.json`.
 import json
 import pathlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import jax
 import ml_collections
 import numpy as np
+import optax
+import transformers
 from absl import app
 from ml_collections import config_flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
 from experiments import clip_data
-from experiments.run_io import MetricsLogger
+from experiments.run_io import Checkpointer, MetricsLogger
 from vlm_rewards import pretrain
-
-_CONFIG = config_flags.DEFINE_config_file("config", "experiments/configs/pretrain_clip.py:S")
 
 
 def make_envs() -> tuple[Playhouse, Playhouse]:
@@ -119,6 +119,38 @@ def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
       pool.refresh()
 
 
+def train_with_checkpoints(
+  model: transformers.FlaxCLIPModel,
+  batches: Iterable[Mapping[str, np.ndarray]],
+  optimizer: optax.GradientTransformation,
+  num_steps: int,
+  workdir: str | pathlib.Path,
+  checkpoint_every: int,
+  log_every: int = 50,
+  log_fn: Callable[[int, dict], None] | None = None,
+) -> tuple[pretrain.TrainState, list[dict]]:
+  """`pretrain.train`, resuming from the latest checkpoint in `workdir/checkpoints` if there is
+  one, and saving the TrainState every `checkpoint_every` steps and at `num_steps`."""
+  state = pretrain.create_train_state(model.params, optimizer)
+  checkpointer = Checkpointer(workdir)
+  if checkpointer.latest_step() is not None:
+    abstract = jax.tree.map(
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state
+    )
+    _, state = checkpointer.restore(abstract)
+
+  def save(step: int, state: pretrain.TrainState) -> None:
+    if step % checkpoint_every == 0 or step == num_steps:
+      checkpointer.save(step, state)
+
+  try:
+    return pretrain.train(
+      model, batches, optimizer, num_steps, state, log_every, log_fn, on_step=save
+    )
+  finally:
+    checkpointer.close()
+
+
 def run(config: ml_collections.ConfigDict) -> dict:
   """Trains, saves `model/` (and `export_dir`), returns the summary."""
   workdir = pathlib.Path(config.workdir)
@@ -129,13 +161,13 @@ def run(config: ml_collections.ConfigDict) -> dict:
   )
   logger = MetricsLogger(workdir, resume=True)
   start = time.time()
-  state, history = pretrain.train(
+  state, history = train_with_checkpoints(
     model,
     caption_batches(config),
     optimizer,
     config.num_steps,
-    checkpoint_dir=workdir / "checkpoints",
-    checkpoint_every=config.checkpoint_every,
+    workdir,
+    config.checkpoint_every,
     log_every=config.log_every,
     log_fn=logger.write,
   )
@@ -164,4 +196,7 @@ def main(argv) -> None:
 
 
 if __name__ == "__main__":
+  # Defined here rather than at import, so that this module can be imported beside
+  # experiments.train (which defines a flag of the same name), as tests do.
+  _CONFIG = config_flags.DEFINE_config_file("config", "experiments/configs/pretrain_clip.py:S")
   app.run(main)

@@ -1,6 +1,7 @@
 """Precision-recall evaluation against brute force, and the plot and JSON writers."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -74,7 +75,7 @@ def test_bad_inputs():
     ev.pr_curve([0.1, 0.2], [2, 0])
 
 
-def test_plot_and_summary_files(tmp_path):
+def test_plot_file_and_json_ready_summary(tmp_path):
   probs, labels = _data()
   curves = {
     "good": ev.pr_curve(probs, labels),
@@ -82,11 +83,26 @@ def test_plot_and_summary_files(tmp_path):
   }
   png = ev.plot_pr_curves(curves, tmp_path / "plots" / "pr.png")
   assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
-  data = ev.write_summary(curves, tmp_path / "summary.json", model="tiny")
-  loaded = json.loads((tmp_path / "summary.json").read_text())
-  assert loaded == json.loads(json.dumps(data))
-  assert loaded["model"] == "tiny"
-  good, rand = loaded["curves"]["good"], loaded["curves"]["random"]
+  # The summaries are JSON-ready: they survive a round trip unchanged.
+  good, rand = (json.loads(json.dumps(ev.summary(curves[name]))) for name in ("good", "random"))
+  assert good == ev.summary(curves["good"])
   assert good["average_precision"] > rand["average_precision"]
   assert good["positives"] == int(labels.sum()) and good["count"] == 200
   assert set(good["for_precision"]) == {"0.5", "0.8", "0.9"}
+
+
+def test_offline_pr_models_default_to_bundled_and_missing_folders_fail_early(tmp_path):
+  from experiments import offline_pr  # noqa: PLC0415 (heavy: imports the Playhouse and CLIP)
+
+  assert offline_pr.parse_models(offline_pr._MODELS.default) == [("bundled_S", "bundled")]
+  spec = f"S=bundled,mine={tmp_path}"
+  assert offline_pr.parse_models(spec) == [("S", "bundled"), ("mine", str(tmp_path))]
+  command = "python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py"
+  with pytest.raises(FileNotFoundError, match=re.escape(f"`{command}:XS`")):
+    offline_pr.parse_models(f"S=bundled,XS={tmp_path}/runs/pretrain_clip/XS/model")
+  with pytest.raises(FileNotFoundError, match=re.escape(f"`{command}:M,family`")):
+    offline_pr.parse_models(f"M={tmp_path}/runs/pretrain_clip/family/M/model")
+  with pytest.raises(FileNotFoundError, match="no folder .*nowhere"):
+    offline_pr.parse_models(f"x={tmp_path / 'nowhere'}")
+  with pytest.raises(ValueError, match="name=path"):
+    offline_pr.parse_models("bundled")

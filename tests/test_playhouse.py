@@ -27,7 +27,7 @@ def rollout(env):
   oracle = make_oracle(env)
 
   def one(key, goal_id, use_oracle):
-    state = env.reset_state(key, goal_id)
+    state = env.reset_state(key, goal_id=goal_id)
 
     def body(carry, k):
       s, done = carry
@@ -104,7 +104,9 @@ def _reachable(cells, start):
 @pytest.mark.parametrize("heldout", [False, True])
 def test_every_sampled_goal_is_achievable(env, heldout):
   keys = jax.random.split(jax.random.PRNGKey(11), 48)
-  states = jax.jit(jax.vmap(lambda k: env.reset_state(k, heldout=heldout)))(keys)
+  # Sample as reset_state does (first half of its key), then pass the goal by keyword.
+  reset = lambda k: env.reset_state(k, goal_id=env.sample_goal(jax.random.split(k)[0], heldout))
+  states = jax.jit(jax.vmap(reset))(keys)
   states = jax.tree.map(np.asarray, states)
   pool = env.heldout_goal_ids if heldout else env.train_goal_ids
   assert np.isin(states.goal, pool).all()
@@ -209,7 +211,7 @@ def test_success_matches_numpy_reference(env, rollout):
 
 def test_reset_with_goal_and_render_map(env):
   goal = int(env.heldout_goal_ids[5])
-  state = jax.jit(env.reset_state)(jax.random.PRNGKey(2), goal)
+  state = jax.jit(lambda k: env.reset_state(k, goal_id=goal))(jax.random.PRNGKey(2))
   assert int(state.goal) == goal
   m = jax.jit(env.render_map)(state)
   assert m.shape == (9 * CFG.map_cell_px, 9 * CFG.map_cell_px, 3) and m.dtype == jnp.uint8

@@ -1,6 +1,5 @@
 """Contrastive pretraining: the loss falls on a learnable toy set; saved models reload exactly."""
 
-import importlib.util
 import json
 
 import jax
@@ -9,7 +8,9 @@ import numpy as np
 import pytest
 import transformers
 
-from vlm_rewards import pretrain
+from experiments import pretrain_clip
+from experiments.run_io import Checkpointer
+from vlm_rewards import clip, pretrain
 
 TINY = pretrain.ClipSize(64, 2, 2, 16, 32, 1, 2, 32)
 COLOURS = {
@@ -83,18 +84,35 @@ def test_a_few_steps_lower_the_loss(tokenizer):
   assert np.mean([m["accuracy"] for m in history[-8:]]) > 0.9
 
 
+def _latest_step(workdir) -> int | None:
+  checkpointer = Checkpointer(workdir)
+  try:
+    return checkpointer.latest_step()
+  finally:
+    checkpointer.close()
+
+
 def test_train_loop_checkpoints_and_resumes(tokenizer, tmp_path):
   model = pretrain.init_model(pretrain.make_clip_config(TINY, max_text_length=MAX_LEN), seed=0)
   optimizer = pretrain.make_optimizer(1e-3, warmup_steps=1, total_steps=4)
   rng = np.random.default_rng(0)
-  batches = [_batch(tokenizer, rng, 8) for _ in range(4)]
-  ckpt = tmp_path / "ckpt"
-  full, _ = pretrain.train(model, batches, optimizer, 4, checkpoint_dir=ckpt, checkpoint_every=2)
-  assert int(full.step) == 4
-  # A fresh run pointed at the same directory resumes at step 4 and has nothing left to do.
-  resumed, history = pretrain.train(model, batches, optimizer, 4, checkpoint_dir=ckpt)
-  assert int(resumed.step) == 4 and history == []
+  # Period 2: a resumed run restarts its batches, so steps 3-4 see what a full run sees there.
+  batches = [_batch(tokenizer, rng, 8) for _ in range(2)] * 2
+  train = lambda num_steps, every: pretrain_clip.train_with_checkpoints(
+    model, batches, optimizer, num_steps, tmp_path, checkpoint_every=every, log_every=1
+  )
+  half, _ = train(2, every=2)
+  assert int(half.step) == 2 and _latest_step(tmp_path) == 2
+  # A fresh run pointed at the same workdir resumes at step 2 and runs steps 3 and 4 only.
+  resumed, history = train(4, every=100)
+  assert int(resumed.step) == 4 and [row["step"] for row in history] == [3, 4]
+  assert _latest_step(tmp_path) == 4  # the last step is saved too
+  full, _ = pretrain.train(model, batches, optimizer, 4)
   jax.tree.map(np.testing.assert_array_equal, full.params, resumed.params)
+  # Resuming a finished run has nothing left to do and returns the saved state.
+  again, history = train(4, every=100)
+  assert int(again.step) == 4 and history == []
+  jax.tree.map(np.testing.assert_array_equal, resumed.params, again.params)
 
 
 def _embeddings(model, params, tokenizer):
@@ -129,10 +147,6 @@ def test_saved_model_reloads_with_identical_embeddings(tokenizer, tmp_path):
   hf_pixels = processor(images=list(frames), return_tensors="np")["pixel_values"]
   ours = np.asarray(pretrain.frames_to_pixels(jnp.asarray(frames)))
   np.testing.assert_allclose(hf_pixels, ours, atol=1e-5)
-  if importlib.util.find_spec("vlm_rewards.clip") is None:
-    pytest.skip("vlm_rewards.clip has not landed yet")
-  from vlm_rewards import clip
-
   loaded = clip.load_clip(str(out), dtype=jnp.float32)
   np.testing.assert_allclose(np.asarray(loaded.embed_images(frames)), img_a, atol=1e-5)
   np.testing.assert_allclose(np.asarray(loaded.embed_text(captions)), txt_a, atol=1e-5)
@@ -140,13 +154,11 @@ def test_saved_model_reloads_with_identical_embeddings(tokenizer, tmp_path):
 
 def test_bundled_model_loads_offline():
   """The committed model: a HF folder under 20 MB that `load_clip("bundled")` reads."""
-  folder = pretrain.TOKENIZER_DIR.parent / "bundled_clip"
+  folder = clip.BUNDLED_DIR
   if not (folder / "flax_model.msgpack").exists():
     pytest.skip("the bundled model has not been trained yet")
   assert (folder / "flax_model.msgpack").stat().st_size <= 20e6
   assert (folder / "README.md").exists()
-  from vlm_rewards import clip
-
   model = clip.load_clip("bundled")
   assert model.image_size == 64 and 0.0 < model.temperature <= 1.0
   frames = np.zeros((2, 64, 64, 3), np.uint8)

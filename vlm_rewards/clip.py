@@ -27,6 +27,7 @@ from transformers.models.clip import modeling_flax_clip
 
 from vlm_rewards import weights
 from vlm_rewards.preprocess import PreprocessConfig, load_config, preprocess
+from vlm_rewards.rewards import l2_normalise
 
 ASSETS = pathlib.Path(__file__).resolve().parent / "assets"
 TOKENIZER_DIR = ASSETS / "tokenizer"
@@ -35,12 +36,6 @@ TEXT_BATCH = 256  # most texts embedded per compiled call
 MIN_TEXT_BATCH = 8  # text batches are padded to powers of two from here, to limit compiles
 
 ImageEmbedFn = Callable[[Any, jax.Array], jax.Array]
-
-
-def l2_normalise(x: jax.Array, eps: float = 1e-12) -> jax.Array:
-  """Divides the last axis by its L2 norm, in float32."""
-  x = x.astype(jnp.float32)
-  return x / jnp.maximum(jnp.linalg.norm(x, axis=-1, keepdims=True), eps)
 
 
 def make_image_embed_fn(

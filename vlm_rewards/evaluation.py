@@ -7,7 +7,6 @@ false positives are costly (a false success ends the episode), ``threshold_for_p
 """
 
 import dataclasses
-import json
 import pathlib
 
 import numpy as np
@@ -131,15 +130,6 @@ def summary(curve: PRCurve, target_precisions=(0.5, 0.8, 0.9)) -> dict:
     "best_f1": best_f1_threshold(curve),
     "for_precision": {str(t): threshold_for_precision(curve, t) for t in target_precisions},
   }
-
-
-def write_summary(curves: dict[str, PRCurve], path: str | pathlib.Path, **extra) -> dict:
-  """Writes {"curves": {name: summary}, **extra} as JSON to ``path``; returns it."""
-  data = {"curves": {name: summary(curve) for name, curve in curves.items()}, **extra}
-  path = pathlib.Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  path.write_text(json.dumps(data, indent=2, sort_keys=True))
-  return data
 
 
 def plot_pr_curves(

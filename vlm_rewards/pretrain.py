@@ -11,7 +11,10 @@ Public API:
   load_tokenizer(max_length), tokenize(tokenizer, captions, max_length)
   frames_to_pixels(frames), clip_loss(...), make_optimizer(...)
   TrainState, create_train_state(...), make_train_step(model, optimizer)
-  make_checkpoint_manager(dir), train(...), save_model(model, params, out_dir)
+  train(...), save_model(model, params, out_dir)
+
+Checkpointing is the caller's (`experiments.pretrain_clip` resumes and saves through
+`train`'s `state` and `on_step`).
 """
 
 from __future__ import annotations
@@ -28,13 +31,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import orbax.checkpoint as ocp
 import tqdm
 import transformers
 
-TOKENIZER_DIR = pathlib.Path(__file__).resolve().parent / "assets" / "tokenizer"
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+from vlm_rewards.clip import TOKENIZER_DIR
+from vlm_rewards.preprocess import CLIP_MEAN, CLIP_STD
+
 TOKENIZER_FILES = ("vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json")
 
 
@@ -221,38 +223,24 @@ def make_train_step(
   return jax.jit(step, donate_argnums=0)
 
 
-def make_checkpoint_manager(directory: str | pathlib.Path, every: int, keep: int = 2):
-  """An orbax manager saving the whole TrainState every `every` steps."""
-  options = ocp.CheckpointManagerOptions(max_to_keep=keep, save_interval_steps=every)
-  return ocp.CheckpointManager(pathlib.Path(directory).resolve(), options=options)
-
-
-def restore_latest(manager: ocp.CheckpointManager, state: TrainState) -> TrainState:
-  """The latest checkpoint in `manager`, or `state` itself if there is none."""
-  step = manager.latest_step()
-  if step is None:
-    return state
-  abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
-  restored = manager.restore(step, args=ocp.args.StandardRestore(abstract))
-  return TrainState(*restored)
-
-
 def train(
   model: transformers.FlaxCLIPModel,
   batches: Iterable[Mapping[str, np.ndarray]],
   optimizer: optax.GradientTransformation,
   num_steps: int,
-  checkpoint_dir: str | pathlib.Path | None = None,
-  checkpoint_every: int = 500,
+  state: TrainState | None = None,
   log_every: int = 50,
   log_fn: Callable[[int, dict], None] | None = None,
+  on_step: Callable[[int, TrainState], None] | None = None,
 ) -> tuple[TrainState, list[dict]]:
-  """Runs `num_steps` steps over `batches` (resuming from `checkpoint_dir` if it has one)."""
-  state = create_train_state(model.params, optimizer)
-  manager = None
-  if checkpoint_dir is not None:
-    manager = make_checkpoint_manager(checkpoint_dir, checkpoint_every)
-    state = restore_latest(manager, state)
+  """Trains from `state` (default: step 0 at `model.params`) up to step `num_steps`.
+
+  `log_fn(step, row)` gets every `log_every`-th row of metrics (and the last);
+  `on_step(step, state)` runs after every step, e.g. to save a checkpoint. Batches are
+  taken from `batches` from its start, whatever step `state` is at.
+  """
+  if state is None:
+    state = create_train_state(model.params, optimizer)
   step_fn = make_train_step(model, optimizer)
   history = []
   start = int(state.step)
@@ -266,11 +254,8 @@ def train(
         bar.set_postfix(loss=f"{row['loss']:.3f}", acc=f"{row['accuracy']:.2f}")
         if log_fn is not None:
           log_fn(i + 1, row)
-      if manager is not None:
-        manager.save(i + 1, args=ocp.args.StandardSave(state))
-  if manager is not None:
-    manager.wait_until_finished()
-    manager.close()
+      if on_step is not None:
+        on_step(i + 1, state)
   return state, history
 
 

@@ -13,6 +13,12 @@ import jax.numpy as jnp
 import numpy as np
 
 
+def l2_normalise(x: jax.Array, eps: float = 1e-12) -> jax.Array:
+  """Divides the last axis by its L2 norm, in float32."""
+  x = x.astype(jnp.float32)
+  return x / jnp.maximum(jnp.linalg.norm(x, axis=-1, keepdims=True), eps)
+
+
 def validate_temperature(temperature) -> None:
   """Raises ValueError unless ``temperature`` > 0 (Python numbers only; arrays pass)."""
   if isinstance(temperature, numbers.Real) and not temperature > 0:
@@ -99,8 +105,8 @@ def cosine_reward(image_emb: jax.Array, goal_emb: jax.Array) -> jax.Array:
     float32 [B] cosine similarities in [-1, 1].
   """
   chex.assert_rank(image_emb, 2)
-  image_emb = _normalise(image_emb)
-  goal_emb = _normalise(jnp.broadcast_to(goal_emb, image_emb.shape))
+  image_emb = l2_normalise(image_emb)
+  goal_emb = l2_normalise(jnp.broadcast_to(goal_emb, image_emb.shape))
   return jnp.sum(image_emb * goal_emb, axis=-1)
 
 
@@ -126,10 +132,10 @@ def goal_baseline_reward(
   if isinstance(alpha, numbers.Real) and not 0.0 <= alpha <= 1.0:
     raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
   chex.assert_rank(image_emb, 2)
-  x = _normalise(image_emb)
+  x = l2_normalise(image_emb)
   g = jnp.broadcast_to(goal_emb, x.shape).astype(jnp.float32)
   b = jnp.broadcast_to(baseline_emb, x.shape).astype(jnp.float32)
-  direction = _normalise(g - b)
+  direction = l2_normalise(g - b)
   v = x - g
   projected = alpha * jnp.sum(v * direction, -1, keepdims=True) * direction + (1.0 - alpha) * v
   return 1.0 - 0.5 * jnp.sum(projected**2, axis=-1)
@@ -155,8 +161,3 @@ def sample_negatives(num_goals: int, k: int, seed: int) -> np.ndarray:
     pick = rng.choice(num_goals - 1, size=k, replace=False)
     out[i] = pick + (pick >= i)  # shifting ids >= i by one skips goal i
   return out
-
-
-def _normalise(x: jax.Array) -> jax.Array:
-  x = x.astype(jnp.float32)
-  return x / jnp.maximum(jnp.linalg.norm(x, axis=-1, keepdims=True), 1e-12)

@@ -128,10 +128,6 @@ class PlayhouseConfig:
     return round(360.0 / self.turn_degrees)
 
   @property
-  def num_compositions(self) -> int:
-    return len(COLOUR_NAMES) * len(TYPE_NAMES)
-
-  @property
   def tan_half_fov(self) -> float:
     return math.tan(math.radians(self.fov_degrees) / 2.0)
 

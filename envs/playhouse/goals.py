@@ -27,9 +27,13 @@ def heldout_compositions() -> np.ndarray:
   return (colour + 2 * kind) % NUM_COLOURS == 0
 
 
-def _noun(colour: int, kind: int) -> str:
-  words = f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}"
+def with_article(words: str) -> str:
+  """`words` after its indefinite article: "a red duck", "an orange ball"."""
   return ("an " if words[0] in "aeiou" else "a ") + words
+
+
+def _noun(colour: int, kind: int) -> str:
+  return with_article(f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}")
 
 
 def goal_text(family: int, tc: int, tt: int, rc: int, rt: int) -> str:
@@ -69,6 +73,12 @@ def build_tables(families: tuple[str, ...]) -> tuple[tuple[str, ...], GoalTables
   return tuple(goal_text(*r) for r in rows), tables
 
 
+def pairwise_near(obj_pos: jax.Array, reach: float) -> jax.Array:
+  """bool[N, N]: objects i and j are within `reach` of each other (the diagonal is True)."""
+  diff = obj_pos[:, None, :] - obj_pos[None, :, :]
+  return jnp.sum(diff * diff, axis=-1) <= reach**2
+
+
 def _matches(state: PlayhouseState, colour: jax.Array, kind: jax.Array) -> jax.Array:
   return (state.obj_colour == colour) & (state.obj_type == kind)
 
@@ -88,8 +98,7 @@ def success(
   dist = geometry.slot_view(state, cfg.num_headings).distance
   find = jnp.any(target & geometry.visible(state, cfg) & (dist <= cfg.reach))
   lift = jnp.any(target & held)
-  diff = state.obj_pos[:, None, :] - state.obj_pos[None, :, :]
-  near = jnp.sum(diff * diff, axis=-1) <= cfg.reach**2
+  near = pairwise_near(state.obj_pos, cfg.reach)
   resting = ~held
   place = jnp.any((target & resting)[:, None] & (ref & resting)[None, :] & near)
   return jnp.select([fam == C.FIND, fam == C.LIFT], [find, lift], place)

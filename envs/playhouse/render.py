@@ -260,6 +260,4 @@ def make_renderer(cfg: C.PlayhouseConfig):
     packed = composite(layers, scene(tables, rd, col))
     return unpack_rgb(materialize(packed))
 
-  render.stages = dict(columns=columns, floor_tables=floor_tables, floor=floor, scene=scene)
-  render.stages.update(sprite_layers=sprite_layers, composite=composite)
   return render

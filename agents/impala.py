@@ -3,22 +3,19 @@
 Espeholt et al. 2018, "IMPALA: Scalable Distributed Deep-RL with Importance Weighted
 Actor-Learner Architectures" (https://arxiv.org/abs/1802.01561).
 
-Everything is time-major. A `Trajectory` holds T transitions of B environments:
-`inputs` has T+1 steps (the last one is only bootstrapped from), `discounts[t]` multiplies the
-value of `inputs[t+1]`: 0 when the episode terminated at step t, gamma otherwise (including
-time-limit truncation, so that V-trace bootstraps there). Bootstrapping at a truncation is
-exact when `inputs[t+1]` is the truncated episode's last observation. A trainer whose env
-resets on the step after an episode end marks that reset step with `mask = 0` (its action is
-ignored): it takes no loss and the trace stops there. Without a mask, an auto-reset env that
-returns the next episode's first observation at a truncation bootstraps from that state.
+Trajectories and the masking convention are the agent contract's (`agents.types`): time-major,
+`discounts` 0 at a terminal step and gamma elsewhere (so V-trace bootstraps at a truncation),
+`mask = 0` on the reset step after an episode end, which takes no loss and cuts the trace.
 
 Typical use (the trainer jits and shards this):
 
-  network = networks.make_network(net_config)
-  optimizer = make_optimizer(config)
-  state = init_learner_state(network.init(key, example_inputs), optimizer)
-  update = make_update(network, optimizer, config)           # or axis_name="devices"
-  state, metrics = update(state, trajectory)                  # act with state.actor_params
+  agent = make_agent(network_config, config)                 # an `agents.types.Agent`
+  state = agent.init(key, example_inputs)                     # a `LearnerState`
+  actions, core = agent.act(agent.acting_params(state), key, inputs, core)
+  state, metrics = agent.update(state, trajectory)
+
+The pieces (`make_update` with an optional `axis_name` for pmap / shard_map, `make_optimizer`,
+`vtrace_time_major`, `impala_losses`) are public for tests and other trainers.
 """
 
 import dataclasses
@@ -26,12 +23,14 @@ import functools
 from typing import Any, NamedTuple
 
 import chex
+import distrax
 import jax
 import jax.numpy as jnp
 import optax
 import rlax
 
-from agents.networks import AgentInput, AgentNetwork, AgentOutput, LSTMState
+from agents.networks import AgentNetwork, AgentOutput, NetworkConfig, make_network
+from agents.types import ActorOutput, Agent, AgentInput, CoreState, Trajectory
 
 Params = Any
 
@@ -61,31 +60,10 @@ class ImpalaConfig:
       raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}")
 
 
-class Trajectory(NamedTuple):
-  """Time-major rollout of T steps and B environments."""
-
-  inputs: AgentInput  # [T+1, B, ...]
-  actions: chex.Array  # int32[T, B]
-  rewards: chex.Array  # float32[T, B]
-  discounts: chex.Array  # float32[T, B]
-  behaviour_logits: chex.Array  # float32[T, B, A]
-  initial_core_state: LSTMState  # [B, lstm_size], the core state before inputs[0]
-  # float32[T, B] or None: 0 marks steps that are no transition of any episode (an
-  # auto-reset step whose action is ignored). They take no loss and cut the V-trace trace, so
-  # the step before a masked step bootstraps from the value of its next input alone.
-  mask: chex.Array | None = None
-
-
 class LearnerState(NamedTuple):
   params: Params
   opt_state: optax.OptState
   actor_params: Params  # == params, or params one update old when `actor_lag`
-
-
-class ActorStep(NamedTuple):
-  actions: chex.Array  # int32[B]
-  logits: chex.Array  # float32[B, A], to record as behaviour_logits
-  value: chex.Array  # float32[B]
 
 
 def vtrace_time_major(
@@ -115,12 +93,6 @@ def vtrace_time_major(
     clip_pg_rho_threshold=config.clip_pg_rho_threshold,
   )
   return jax.vmap(fn, in_axes=1, out_axes=1)(v_tm1, v_t, r_t, discount_t, rho_tm1)
-
-
-def log_prob_of(logits_t: chex.Array, a_t: chex.Array) -> chex.Array:
-  """Log-probability of the taken actions under softmax(logits); [T,B,A], [T,B] -> [T,B]."""
-  log_pi = jax.nn.log_softmax(logits_t)
-  return jnp.take_along_axis(log_pi, a_t[..., None], axis=-1)[..., 0]
 
 
 def impala_losses(
@@ -175,10 +147,11 @@ def make_loss_fn(network: AgentNetwork, config: ImpalaConfig):
     _check_trajectory(traj)
     out, _ = network.unroll(params, traj.inputs, traj.initial_core_state)
     logits_tm1, v_tm1, v_t = out.logits[:-1], out.value[:-1], out.value[1:]
-    log_rho = log_prob_of(logits_tm1, traj.actions) - log_prob_of(
-      traj.behaviour_logits, traj.actions
+    rho_tm1 = jax.lax.stop_gradient(
+      distrax.importance_sampling_ratios(
+        distrax.Categorical(logits_tm1), distrax.Categorical(traj.behaviour_logits), traj.actions
+      )
     )
-    rho_tm1 = jnp.exp(jax.lax.stop_gradient(log_rho))
     vtrace = vtrace_time_major(v_tm1, v_t, traj.rewards, traj.discounts, rho_tm1, config, traj.mask)
     losses = jax.vmap(impala_losses, in_axes=1)(
       logits_tm1, traj.actions, vtrace.pg_advantage, vtrace.errors, traj.mask
@@ -259,10 +232,27 @@ def act(
   params: Params,
   key: chex.PRNGKey,
   inputs: AgentInput,
-  core_state: LSTMState,
-) -> tuple[ActorStep, LSTMState]:
+  core_state: CoreState,
+) -> tuple[ActorOutput, CoreState]:
   """One acting step for B environments: sample from the policy and keep its logits."""
   out: AgentOutput
   out, core_state = network.step(params, inputs, core_state)
   actions = jax.random.categorical(key, out.logits).astype(jnp.int32)
-  return ActorStep(actions=actions, logits=out.logits, value=out.value), core_state
+  return ActorOutput(actions=actions, logits=out.logits), core_state
+
+
+def make_agent(network_config: NetworkConfig, config: ImpalaConfig) -> Agent:
+  """IMPALA as the trainer's `agents.types.Agent` (state: `LearnerState`)."""
+  network = make_network(network_config)
+  optimizer = make_optimizer(config)
+
+  def init(key: chex.PRNGKey, inputs: AgentInput) -> LearnerState:
+    return init_learner_state(network.init(key, inputs), optimizer)
+
+  return Agent(
+    init=init,
+    initial_core_state=network.initial_state,
+    acting_params=lambda state: state.actor_params,
+    act=functools.partial(act, network),
+    update=make_update(network, optimizer, config),
+  )

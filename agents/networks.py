@@ -27,6 +27,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from agents.types import AgentInput
+
 Params = Any
 TORSOS = ("impala_resnet", "cnn", "clip_embedding")
 GOAL_CONDITIONINGS = ("concat", "film")
@@ -40,7 +42,7 @@ class NetworkConfig:
     num_actions: size of the discrete action space.
     torso: one of `TORSOS`.
     hidden_size: width of torso outputs, the goal projection and the post-conditioning MLP.
-    lstm_size: LSTM core width; 0 means feed-forward (core state has width 0).
+    lstm_size: LSTM core width; 0 means feed-forward (the core state is `()`).
     goal_conditioning: "concat" or "film".
     dtype: compute dtype of the torso, "float32" or "bfloat16".
   """
@@ -65,21 +67,6 @@ class NetworkConfig:
     return self.torso != "clip_embedding"
 
 
-class AgentInput(NamedTuple):
-  """One observation per leading index ([B] for `step`, [T,B] for `unroll`).
-
-  pixels: uint8[..., H, W, 3] frames, or None for the `clip_embedding` torso.
-  image_emb: float[..., D] frozen CLIP image embedding, or None for pixel torsos.
-  goal_emb: float[..., D] frozen CLIP text embedding of the goal.
-  reset: bool[...], true on the first step of an episode (core state is zeroed before it).
-  """
-
-  pixels: chex.Array | None
-  image_emb: chex.Array | None
-  goal_emb: chex.Array
-  reset: chex.Array
-
-
 class AgentOutput(NamedTuple):
   logits: chex.Array  # float32[..., A]
   value: chex.Array  # float32[...]
@@ -94,7 +81,7 @@ class AgentNetwork(NamedTuple):
   """Pure functions of explicit params and core state; `jax.jit` them at the call site.
 
   init(key, inputs [B,...]) -> params
-  initial_state(batch_size) -> LSTMState [B, lstm_size] of zeros
+  initial_state(batch_size) -> LSTMState [B, lstm_size] of zeros, or () when feed-forward
   step(params, inputs [B,...], state) -> (AgentOutput [B,A] / [B], state)
   unroll(params, inputs [T,B,...], state) -> (AgentOutput [T,B,A] / [T,B], state)
   """
@@ -251,7 +238,9 @@ def make_network(config: NetworkConfig) -> AgentNetwork:
   """Builds the pure functions of the network described by `config`."""
   module = AgentModule(config)
 
-  def initial_state(batch_size: int) -> LSTMState:
+  def initial_state(batch_size: int) -> LSTMState | tuple:
+    if config.lstm_size == 0:
+      return ()  # feed-forward: no core state
     zeros = jnp.zeros((batch_size, config.lstm_size), jnp.float32)
     return LSTMState(cell=zeros, hidden=zeros)
 

@@ -1,8 +1,26 @@
-"""Wrappers for the functional JAX environments (Playhouse and later ones).
+"""Episode mechanics over the environment contract (`envs.base`), and a dm_env adapter.
 
-A wrapped env must offer the lower-level pure pieces of `envs.playhouse.Playhouse`:
-`reset_state(key)`, `step_state(key, state, action)`, `observe(state)`, `outcome(state)`.
+The mechanics let a reward model score the frame that ends an episode, with one render per
+step and no second branch of the environment:
+
+* `transition` moves B environments, or resets those whose previous step ended an episode,
+  and renders each new state once. A step that ends an episode (its reward, or the episode
+  limit) keeps that final frame as the agent's next input; only the *next* step resets.
+* `episode_step` applies the rules to one step, given the reward of its new frame (the
+  caller computes it: a VLM, ground truth, anything):
+  - the reset step is no transition of any episode: `mask = 0`, reward 0, discount 0, and
+    the running episode statistics start again from zero;
+  - a step whose reward ended the episode (`terminal`) gets discount 0; a step that reached
+    the episode limit gets `gamma`, so that the learner bootstraps from its final frame;
+  - `done` marks either end, so that the next step resets (`needs_reset`);
+  - `first` is the network's reset flag: true for the first frame of an episode.
+
+These are pure `jax.numpy` functions, so the fused trainer (`experiments.trainer`) and a
+host-side actor loop over any environment that resets on the step after an end (an
+android_env or `DmEnvAdapter` episode) apply the same rules.
 """
+
+from typing import Any, NamedTuple
 
 import dm_env
 import jax
@@ -10,80 +28,172 @@ import jax.numpy as jnp
 import numpy as np
 from dm_env import specs
 
+from envs.base import Environment
 
-class AutoReset:
-  """Vectorisable auto-reset: picks the next *state* first, then renders once.
 
-  `step` returns (obs, state, reward, done, info) like the env; when done, `state` and `obs`
-  are those of a fresh episode, while reward and info describe the step that ended.
+def select(pred: jax.Array, on_true, on_false):
+  """Leafwise `where(pred, a, b)` over two pytrees, with pred [B] broadcast over trailing axes."""
+
+  def pick(a, b):
+    return jnp.where(pred.reshape(pred.shape + (1,) * (a.ndim - pred.ndim)), a, b)
+
+  return jax.tree.map(pick, on_true, on_false)
+
+
+class Transition(NamedTuple):
+  """Environments after one step (or reset); a leading [B] axis where batched."""
+
+  state: Any
+  pixels: jax.Array  # uint8[B, H, W, 3], the frame the reward model scores
+  goal: jax.Array  # int32[B]
+  success: jax.Array  # bool[B], ground truth of the goal in the new state (measurement only)
+  truncated: jax.Array  # bool[B], the episode limit is reached
+
+
+def observe(env: Environment, state) -> Transition:
+  """Renders and measures ONE environment's state (vmap it for a batch)."""
+  goal = env.goal(state)
+  return Transition(state, env.render(state), goal, env.success(state, goal), env.truncated(state))
+
+
+def _observe(env: Environment, state) -> Transition:
+  return jax.vmap(lambda s: observe(env, s))(state)
+
+
+def reset(env: Environment, key: jax.Array, batch: int, pool=0) -> Transition:
+  """`batch` new episodes with goals from `env.goal_pools[pool]`, rendered."""
+  state = jax.vmap(lambda k: env.reset_state(k, pool))(jax.random.split(key, batch))
+  return _observe(env, state)
+
+
+def transition(
+  env: Environment, key: jax.Array, state, actions: jax.Array, needs_reset: jax.Array, pool=0
+) -> Transition:
+  """Steps B environments with `actions` [B], or resets those where `needs_reset` [B].
+
+  The state is selected before rendering, so each environment renders once per step.
   """
+  batch = actions.shape[0]
+  k_step, k_reset = jax.random.split(key)
+  stepped = jax.vmap(env.step_state)(jax.random.split(k_step, batch), state, actions)
+  fresh = jax.vmap(lambda k: env.reset_state(k, pool))(jax.random.split(k_reset, batch))
+  return _observe(env, select(needs_reset, fresh, stepped))
 
-  def __init__(self, env):
-    self.env = env
 
-  def __getattr__(self, name):
-    return getattr(self.env, name)
+class EpisodeStats(NamedTuple):
+  """Running statistics of each environment's current episode, [B] each."""
 
-  def reset(self, key: jax.Array, *args, **kwargs):
-    return self.env.reset(key, *args, **kwargs)
+  return_: jax.Array  # float32, sum of the tracked reward
+  success: jax.Array  # float32, 1 once ground truth held at any step
+  length: jax.Array  # int32, transitions so far
 
-  def step(self, key: jax.Array, state, action):
-    k_step, k_reset = jax.random.split(key)
-    next_state = self.env.step_state(k_step, state, action)
-    reward, terminated, truncated, success = self.env.outcome(next_state)
-    done = terminated | truncated
-    fresh = self.env.reset_state(k_reset)
-    state = jax.tree.map(lambda a, b: jnp.where(done, a, b), fresh, next_state)
-    info = {"success": success, "terminated": terminated, "truncated": truncated}
-    return self.env.observe(state), state, reward, done, info
+
+def initial_stats(batch: int) -> EpisodeStats:
+  zeros = jnp.zeros(batch, jnp.float32)
+  return EpisodeStats(zeros, zeros, jnp.zeros(batch, jnp.int32))
+
+
+class EpisodeStep(NamedTuple):
+  """What the episode rules make of one step of B environments, [B] each."""
+
+  reward: jax.Array  # float32, the learner's reward; 0 on the reset step
+  discount: jax.Array  # float32, 0 at a terminal or reset step, else gamma
+  mask: jax.Array  # float32, 0 on the reset step (no transition of any episode)
+  done: jax.Array  # bool, this step ended an episode: the next step resets
+  first: jax.Array  # bool, the new frame is an episode's first (the network's reset flag)
+  tracked: jax.Array  # float32, the tracked reward (e.g. the VLM's); 0 on the reset step
+  success: jax.Array  # bool, ground truth of the new frame; false on the reset step
+  stats: EpisodeStats  # the episode so far, this step included (the finished one where done)
+
+
+def episode_step(
+  stats: EpisodeStats,
+  needs_reset: jax.Array,
+  reward: jax.Array,
+  terminal: jax.Array,
+  truncated: jax.Array,
+  success: jax.Array,
+  gamma: float,
+  tracked: jax.Array | None = None,
+) -> EpisodeStep:
+  """The episode rules for one step (see the module docstring).
+
+  Args:
+    stats: the running statistics before this step.
+    needs_reset: bool[B], the previous step ended an episode, so this step was a reset.
+    reward: float[B], the reward of the new frame that the learner sees.
+    terminal: bool[B], the reward ends the episode (e.g. the VLM reward fired).
+    truncated: bool[B], the new state reached the episode limit.
+    success: bool[B], ground truth of the goal in the new state (measured, never learned from).
+    gamma: the discount of a non-terminal step.
+    tracked: float[B], the reward summed into `stats.return_` (default: `reward`).
+  """
+  tracked = reward if tracked is None else tracked
+  valid = ~needs_reset
+  stats = EpisodeStats(
+    return_=jnp.where(valid, stats.return_ + tracked, 0.0),
+    success=jnp.where(valid, jnp.maximum(stats.success, success.astype(jnp.float32)), 0.0),
+    length=jnp.where(valid, stats.length + 1, 0),
+  )
+  return EpisodeStep(
+    reward=jnp.where(valid, reward, 0.0),
+    discount=jnp.where(valid & ~terminal, gamma, 0.0),
+    mask=valid.astype(jnp.float32),
+    done=valid & (terminal | truncated),
+    first=needs_reset,
+    tracked=jnp.where(valid, tracked, 0.0),
+    success=valid & success,
+    stats=stats,
+  )
 
 
 class DmEnvAdapter(dm_env.Environment):
-  """Host-side `dm_env.Environment` around a functional env (numpy observations).
+  """Host-side `dm_env.Environment` around a contract env, rewarded by ground truth.
 
-  Observations are dicts {"pixels": uint8[H, W, 3], "goal": int32}. Termination gives
-  discount 0, truncation (time limit) discount 1.
+  Observations are dicts {"pixels": uint8[H, W, 3], "goal": int32}; the reward is 1.0 when the
+  goal holds, which ends the episode (discount 0); the episode limit truncates it (discount 1).
+  Goals are drawn from `env.goal_pools[pool]`.
   """
 
-  def __init__(self, env, seed: int = 0, goal_id=None):
+  def __init__(self, env: Environment, seed: int = 0, pool: int = 0):
     self._env = env
     self._key = jax.random.PRNGKey(seed)
-    self._goal_id = goal_id
-    self._reset = jax.jit(lambda k, g: env.reset(k, g) if g is not None else env.reset(k))
-    self._step = jax.jit(env.step)
+    self._reset = jax.jit(lambda k: observe(env, env.reset_state(k, pool)))
+    self._step = jax.jit(lambda k, s, a: observe(env, env.step_state(k, s, a)))
     self._state = None
     self._needs_reset = True
 
-  def _obs(self, obs):
-    return {"pixels": np.asarray(obs.pixels), "goal": np.asarray(obs.goal, np.int32)}
+  def _obs(self, t: Transition):
+    return {"pixels": np.asarray(t.pixels), "goal": np.asarray(t.goal, np.int32)}
 
   def reset(self) -> dm_env.TimeStep:
     self._key, k = jax.random.split(self._key)
-    obs, self._state = self._reset(k, self._goal_id)
-    self._needs_reset = False
-    return dm_env.restart(self._obs(obs))
+    t = self._reset(k)
+    self._state, self._needs_reset = t.state, False
+    return dm_env.restart(self._obs(t))
 
   def step(self, action) -> dm_env.TimeStep:
     if self._needs_reset:
       return self.reset()
     self._key, k = jax.random.split(self._key)
-    obs, self._state, reward, done, info = self._step(k, self._state, jnp.int32(action))
-    obs, reward = self._obs(obs), np.float32(reward)
-    if not bool(done):
-      return dm_env.transition(reward, obs)
-    self._needs_reset = True
-    if bool(info["truncated"]):
+    t = self._step(k, self._state, jnp.int32(action))
+    self._state = t.state
+    obs, reward = self._obs(t), np.float32(t.success)
+    if bool(t.success):
+      self._needs_reset = True
+      return dm_env.termination(reward, obs)
+    if bool(t.truncated):
+      self._needs_reset = True
       return dm_env.truncation(reward, obs)
-    return dm_env.termination(reward, obs)
+    return dm_env.transition(reward, obs)
 
   @property
   def state(self):
     return self._state
 
   def observation_spec(self):
-    cfg = self._env.config
     return {
-      "pixels": specs.Array((cfg.height, cfg.width, 3), np.uint8, "pixels"),
+      "pixels": specs.Array(self._env.observation_shape, np.uint8, "pixels"),
       "goal": specs.DiscreteArray(len(self._env.goals), np.int32, name="goal"),
     }
 

@@ -68,7 +68,6 @@ class Checkpointer:
     self._manager = ocp.CheckpointManager(self.directory, options=options)
 
   def save(self, step: int, state: Any) -> None:
-    state = jax.tree.map(_drop_empty, state)  # orbax refuses zero-size arrays
     self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
     self._manager.wait_until_finished()
 
@@ -89,9 +88,7 @@ class Checkpointer:
         "--workdir at the folder of the run you want to continue."
       )
     try:
-      stripped = jax.tree.map(_drop_empty, abstract_state)
-      state = self._manager.restore(step, args=ocp.args.StandardRestore(stripped))
-      state = jax.tree.map(_refill_empty, abstract_state, state, is_leaf=lambda x: x is None)
+      state = self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
     except Exception as e:  # orbax raises several types for missing/corrupt files.
       raise ValueError(
         f"Checkpoint {step} in {self.directory} is corrupt or was written by a different "
@@ -102,16 +99,6 @@ class Checkpointer:
 
   def close(self) -> None:
     self._manager.close()
-
-
-def _drop_empty(x):
-  return None if x.size == 0 else x
-
-
-def _refill_empty(abstract, value):
-  if value is None:
-    return jax.numpy.zeros(abstract.shape, abstract.dtype, device=abstract.sharding)
-  return value
 
 
 def plot_returns(rows: Sequence[Mapping[str, float]], path: str | pathlib.Path) -> None:

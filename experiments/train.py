@@ -1,4 +1,4 @@
-"""Trains a language-conditioned agent on the Playhouse from CLIP rewards.
+"""Trains a language-conditioned agent from CLIP rewards (the env and agent the config names).
 
   python -m experiments.train --config=experiments/configs/playhouse_find.py --workdir=DIR
   python -m experiments.train --config=experiments/configs/playhouse_find.py:smoke --workdir=DIR
@@ -37,9 +37,9 @@ class Run:
     self.config = config
     self.t = trainer_lib.make_trainer(config)
     replicated = NamedSharding(self.t.mesh, PartitionSpec())
-    self.clip_params = jax.device_put(self.t.clip_params, replicated)
+    self.reward_params = jax.device_put(self.t.reward_model.params, replicated)
     self._init = jax.jit(functools.partial(trainer_lib.init_state, self.t))
-    abstract = jax.eval_shape(self._init, self.clip_params, jax.random.PRNGKey(0))
+    abstract = jax.eval_shape(self._init, self.reward_params, jax.random.PRNGKey(0))
     self.shardings = trainer_lib.state_shardings(self.t, abstract)
     self.abstract_state = jax.tree.map(
       lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), abstract, self.shardings
@@ -53,34 +53,36 @@ class Run:
       functools.partial(trainer_lib.evaluate, self.t),
       static_argnames=("record",),
     )
+    self.pools = tuple(self.t.env.goal_pools)  # evaluation pools by name, in pool-index order
     self.frames_per_call = config.num_envs * config.unroll_length * config.updates_per_call
     self.num_calls = trainer_lib.num_updates(config) // config.updates_per_call
 
   def initial_state(self):
-    state = self._init(self.clip_params, jax.random.PRNGKey(self.config.seed))
+    state = self._init(self.reward_params, jax.random.PRNGKey(self.config.seed))
     return jax.device_put(state, self.shardings)
 
-  def evaluate(self, state, heldout: bool, random_policy: bool = False, record: bool = False):
+  def evaluate(self, state, pool: int, random_policy: bool = False, record: bool = False):
+    """Evaluation episodes on goal pool `pool` (an index into `env.goal_pools`)."""
     key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + 1), int(state.update))
-    key = jax.random.fold_in(key, int(heldout))  # independent layouts for the two goal pools
+    key = jax.random.fold_in(key, pool)  # independent layouts for each goal pool
     return self._evaluate(
-      state.learner.params,
-      self.clip_params,
+      self.t.agent.acting_params(state.agent),
+      self.reward_params,
       key,
-      heldout=heldout,
+      pool=pool,
       random_policy=random_policy,
       record=record,
     )
 
-  def eval_metrics(self, state) -> dict[str, float]:
-    heldout = jax.device_get(self.evaluate(state, heldout=True))
-    train = jax.device_get(self.evaluate(state, heldout=False))
-    return {
-      "eval/heldout_gt_success": heldout["gt_success"],
-      "eval/heldout_vlm_return": heldout["vlm_return"],
-      "eval/train_gt_success": train["gt_success"],
-      "eval/train_vlm_return": train["vlm_return"],
-    }
+  def eval_metrics(self, state, random_policy: bool = False) -> dict[str, float]:
+    """Ground-truth success and VLM return on every goal pool ("eval/random_..." for random)."""
+    prefix = "eval/random_" if random_policy else "eval/"
+    out = {}
+    for pool, name in enumerate(self.pools):
+      result = jax.device_get(self.evaluate(state, pool, random_policy))
+      out[f"{prefix}{name}_gt_success"] = result["gt_success"]
+      out[f"{prefix}{name}_vlm_return"] = result["vlm_return"]
+    return out
 
 
 def train(
@@ -105,16 +107,8 @@ def train(
     state = run.initial_state()
   logger = run_io.MetricsLogger(workdir, resume=resume)
   if not resume:
-    random = jax.device_get(run.evaluate(state, heldout=True, random_policy=True))
-    logger.write(
-      0,
-      {
-        "frames": 0,
-        "eval/random_heldout_gt_success": random["gt_success"],
-        "eval/random_heldout_vlm_return": random["vlm_return"],
-        **run.eval_metrics(state),
-      },
-    )
+    row = {"frames": 0, **run.eval_metrics(state, random_policy=True), **run.eval_metrics(state)}
+    logger.write(0, row)
   end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
   state = _loop(run, state, start_call, end_call, logger, checkpointer)
   if end_call == run.num_calls:
@@ -136,7 +130,7 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer)
   )
   tick, frames_since = time.perf_counter(), 0
   for call in bar:
-    state, metrics = run.chunk(run.clip_params, state)
+    state, metrics = run.chunk(run.reward_params, state)
     frames_since += run.frames_per_call
     last = call + 1 == end_call
     if (call + 1) % config.log_every_calls and not last:
@@ -148,7 +142,7 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer)
         f"The loss became {metrics['loss_max']} during updates {update - config.updates_per_call}"
         f"-{update}. Training stopped; the last good checkpoint (update "
         f"{checkpointer.latest_step()}) is kept in {checkpointer.directory}. Lower "
-        "learner.learning_rate or raise learner.max_grad_norm's clipping, then --resume."
+        "agent.learner.learning_rate or tighten agent.learner.max_grad_norm, then --resume."
       )
     elapsed = time.perf_counter() - tick
     row = {
@@ -169,9 +163,10 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer)
 
 
 def _finish(run: Run, state, logger, workdir: pathlib.Path) -> None:
-  """The plot of VLM against ground-truth return, and a GIF of held-out evaluation episodes."""
+  """The plot of VLM against ground-truth return, and a GIF of episodes of the last goal pool
+  (the held-out goals where the environment has them)."""
   run_io.plot_returns(run_io.read_metrics(logger.path), workdir / "returns.png")
-  _, frames = jax.device_get(run.evaluate(state, heldout=True, record=True))
+  _, frames = jax.device_get(run.evaluate(state, len(run.pools) - 1, record=True))
   pixels, goals, vlm, gt, alive = frames
   images, captions = [], []
   for b in range(min(3, pixels.shape[1])):

@@ -265,7 +265,8 @@ def test_loss_falls_on_goal_conditioned_bandit(agent, lagged_update):
   def correct_prob(params):
     traj = collect(params, jax.random.key(0))
     goals = traj.inputs.goal_emb[:-1].argmax(-1)
-    return jnp.mean(jnp.exp(impala.log_prob_of(traj.behaviour_logits, goals)))
+    probs = jax.nn.softmax(traj.behaviour_logits)
+    return jnp.mean(jnp.take_along_axis(probs, goals[..., None], axis=-1))
 
   before = correct_prob(state.params)
   history = []

@@ -11,9 +11,7 @@ import jax
 import numpy as np
 import pytest
 
-from agents import impala, networks
-from envs.playhouse import PlayhouseConfig
-from experiments import run_io
+from experiments import registry, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
 from experiments.configs import playhouse_find
@@ -40,7 +38,7 @@ def run(tiny_clip_dirs):
 
 
 def _params(state):
-  return jax.tree.leaves(jax.device_get(state.learner.params))
+  return jax.tree.leaves(jax.device_get(state.agent.params))
 
 
 def test_run_leaves_metrics_plot_gif_and_checkpoints(run, tmp_path):
@@ -87,7 +85,7 @@ def test_same_seed_same_losses(run, tmp_path):
 def test_nan_stops_training_and_keeps_last_good_checkpoint(run, tmp_path):
   state, _ = train_lib.train(run.config, tmp_path, run=run, stop_after_calls=2)
   poisoned = state._replace(
-    learner=state.learner._replace(params=jax.tree.map(lambda p: p * np.nan, state.learner.params))
+    agent=state.agent._replace(params=jax.tree.map(lambda p: p * np.nan, state.agent.params))
   )
   checkpointer = run_io.Checkpointer(tmp_path)
   logger = run_io.MetricsLogger(tmp_path, resume=True)
@@ -134,13 +132,13 @@ assert jax.device_count() == 4, jax.devices()
 state = run.initial_state()
 assert len(state.actor.inputs.goal_emb.sharding.device_set) == 4
 host = jax.device_get(state)
-sharded, _ = run.chunk(run.clip_params, state)
+sharded, _ = run.chunk(run.reward_params, state)
 one = jax.devices()[0]
 single, _ = jax.jit(lambda c, s: trainer_lib.train_chunk(run.t, c, s))(
-    jax.device_put(jax.device_get(run.clip_params), one), jax.device_put(host, one))
+    jax.device_put(jax.device_get(run.reward_params), one), jax.device_put(host, one))
 diff = max(float(np.abs(a - b).max()) for a, b in zip(
-    jax.tree.leaves(jax.device_get(sharded.learner.params)),
-    jax.tree.leaves(jax.device_get(single.learner.params))))
+    jax.tree.leaves(jax.device_get(sharded.agent.params)),
+    jax.tree.leaves(jax.device_get(single.agent.params))))
 print(json.dumps({"max_param_diff": diff}))
 """
 
@@ -170,9 +168,8 @@ def test_every_config_builds_valid_parts(name, arg):
   config = importlib.import_module(f"experiments.configs.{name}").get_config(arg)
   trainer_lib.check_config(config)
   assert trainer_lib.num_updates(config) >= config.updates_per_call
-  PlayhouseConfig(**config.env)
-  networks.NetworkConfig(num_actions=9, **config.agent)
-  impala.ImpalaConfig(**config.learner)
+  env = registry.make_env(config.env)
+  registry.make_agent(config.agent, env.num_actions, trainer_lib.num_updates(config))
 
 
 def test_ground_truth_reward_agent_beats_random_on_find(tmp_path):
@@ -181,7 +178,7 @@ def test_ground_truth_reward_agent_beats_random_on_find(tmp_path):
   within about 200k frames (about a minute on the 2-core machine)."""
   config = playhouse_find.get_config()
   config.reward.source = "ground_truth"
-  config.learner.lr_schedule = "constant"  # a short run: do not decay the rate to 0
+  config.agent.learner.lr_schedule = "constant"  # a short run: do not decay the rate to 0
   config.total_frames = 64 * 16 * 8 * 24
   config.eval_envs = 256
   config.log_every_calls = config.eval_every_calls = config.checkpoint_every_calls = 24

@@ -1,7 +1,9 @@
 """The reward model: a frozen CLIP, a goal set and a reward rule, as one jittable function.
 
 Text embeddings of every goal (and the baseline prompt) are computed once at construction;
-per step only the image tower runs::
+per step only the image tower runs. They travel in `RewardModel.params` with the image tower,
+as arguments of the jitted function rather than constants compiled into it (a new goal set of
+the same size needs no recompile, and a sharded trainer replicates them like any parameter)::
 
   rm = RewardModel(clip, env.goals, templates="photo", num_negatives=8, threshold=0.5)
   reward_fn = jax.jit(rm.reward_fn)
@@ -9,7 +11,7 @@ per step only the image tower runs::
 """
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import chex
 import jax
@@ -22,6 +24,15 @@ from vlm_rewards.prompts import ensemble_text_embeddings
 
 KINDS = ("vlm", "cosine", "goal_baseline")
 DEFAULT_MAX_NEGATIVES = 32
+
+
+class RewardParams(NamedTuple):
+  """The arguments of ``RewardModel.score`` that are arrays: image tower and text embeddings."""
+
+  image: Any  # the CLIP image-tower parameters
+  goal_emb: jax.Array  # float32 [N, D]
+  negative_ids: jax.Array  # int32 [N, K]
+  baseline_emb: jax.Array | None  # float32 [D], for "goal_baseline"
 
 
 class RewardOutput(NamedTuple):
@@ -126,9 +137,11 @@ class RewardModel:
     return rewards.sample_negatives(num_goals, num_negatives, seed)
 
   @property
-  def params(self):
-    """The image-tower parameters, the first argument of ``reward_fn`` and ``score``."""
-    return self.clip.image_params
+  def params(self) -> RewardParams:
+    """The first argument of ``reward_fn`` and ``score``: image tower and text embeddings."""
+    return RewardParams(
+      self.clip.image_params, self.goal_emb, jnp.asarray(self.negative_ids), self.baseline_emb
+    )
 
   @property
   def num_goals(self) -> int:
@@ -141,19 +154,21 @@ class RewardModel:
 
     ``temperature`` overrides the model's (for sweeps, as in offline evaluation).
     """
-    goal_emb = self.goal_emb[goal_ids]
-    negative_emb = self.goal_emb[jnp.asarray(self.negative_ids)[goal_ids]]
-    if temperature is None:
-      temperature = self.temperature  # checked at construction
-    else:
-      rewards.validate_temperature(temperature)
+    if temperature is not None:
+      rewards.validate_temperature(temperature)  # the model's is checked at construction
+    return self._probability(self.params, image_emb, goal_ids, temperature)
+
+  def _probability(self, params: RewardParams, image_emb, goal_ids, temperature=None):
+    goal_emb = params.goal_emb[goal_ids]
+    negative_emb = params.goal_emb[params.negative_ids[goal_ids]]
+    temperature = self.temperature if temperature is None else temperature
     return rewards.success_probability(image_emb, goal_emb, negative_emb, temperature)
 
   def score(self, params, frames: jax.Array, goal_ids: jax.Array) -> RewardOutput:
     """Rewards, probabilities and image embeddings of a batch of frames; pure and jittable.
 
     Args:
-      params: image-tower parameters (``self.params``).
+      params: ``self.params`` (image tower, goal and negative embeddings).
       frames: uint8 [B, H, W, 3] observations.
       goal_ids: int32 [B] goal index of each frame.
 
@@ -163,15 +178,15 @@ class RewardModel:
     chex.assert_rank([frames, goal_ids], [4, 1])
     chex.assert_type(frames, jnp.uint8)
     chex.assert_equal(frames.shape[0], goal_ids.shape[0])
-    image_emb = self.clip.image_embed_fn(params, frames)
-    probability = self.goal_probability(image_emb, goal_ids)
+    image_emb = self.clip.image_embed_fn(params.image, frames)
+    probability = self._probability(params, image_emb, goal_ids)
     if self.kind == "vlm":
       reward = rewards.binary_reward(probability, self.threshold)
     elif self.kind == "cosine":
-      reward = rewards.cosine_reward(image_emb, self.goal_emb[goal_ids])
+      reward = rewards.cosine_reward(image_emb, params.goal_emb[goal_ids])
     else:
       reward = rewards.goal_baseline_reward(
-        image_emb, self.goal_emb[goal_ids], self.baseline_emb, self.alpha
+        image_emb, params.goal_emb[goal_ids], params.baseline_emb, self.alpha
       )
     return RewardOutput(reward, probability, image_emb)
 

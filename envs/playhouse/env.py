@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from envs import base
 from envs.playhouse import config as C
 from envs.playhouse import dynamics, geometry, goals, layout, render, topdown
 from envs.playhouse.state import Observation, PlayhouseState
@@ -12,12 +13,12 @@ from envs.playhouse.state import Observation, PlayhouseState
 class Playhouse:
   """A procedurally generated house with Find, Lift and Pick-and-place goals.
 
-  Contract (DESIGN.md): `reset(key) -> (obs, state)` and
-  `step(key, state, action) -> (obs, state, reward, done, info)` with reward = ground-truth
-  success, `info["success"]`, `info["terminated"]`, `info["truncated"]` and
-  done = terminated | truncated. Lower-level pure pieces for trainers that compose their own
-  loop: `reset_state`, `step_state`, `render`, `success`, `truncated`, `outcome`.
-  Nothing is jitted here; jit and vmap at the call site.
+  Implements the environment contract of `envs.base` (what trainers use: `reset_state`,
+  `step_state`, `render`, `goal`, `success`, `truncated`, `goal_pools` "train" and "heldout",
+  `max_steps`, ...). For standalone use it is also gymnax-shaped: `reset(key) -> (obs, state)`
+  and `step(key, state, action) -> (obs, state, reward, done, info)` with reward =
+  ground-truth success, `info["success"]`, `info["terminated"]`, `info["truncated"]` and
+  done = terminated | truncated. Nothing is jitted here; jit and vmap at the call site.
   """
 
   colour_names = C.COLOUR_NAMES
@@ -60,19 +61,28 @@ class Playhouse:
   def num_goals(self) -> int:
     return len(self.goals)
 
-  def sample_goal(self, key: jax.Array, heldout=None) -> jax.Array:
-    """A uniform goal id from the train pool, or the held-out pool (`heldout` may be traced)."""
-    heldout = self.config.heldout if heldout is None else heldout
-    k_train, k_held = jax.random.split(key)
-    train = jax.random.choice(k_train, jnp.asarray(self.train_goal_ids))
-    held = jax.random.choice(k_held, jnp.asarray(self.heldout_goal_ids))
-    return jnp.where(heldout, held, train).astype(jnp.int32)
+  @property
+  def goal_pools(self) -> dict[str, np.ndarray]:
+    """Goal ids by pool: "train" (what training samples) and "heldout" (held-out compositions)."""
+    return {"train": self.train_goal_ids, "heldout": self.heldout_goal_ids}
 
-  def reset_state(self, key: jax.Array, goal_id=None, heldout=None) -> PlayhouseState:
-    """A new episode; its goal is `goal_id` if given, else sampled (see `sample_goal`)."""
+  @property
+  def max_steps(self) -> int:
+    return self.config.max_steps
+
+  @property
+  def observation_shape(self) -> tuple[int, int, int]:
+    return (self.config.height, self.config.width, 3)
+
+  def sample_goal(self, key: jax.Array, pool=0) -> jax.Array:
+    """A uniform goal id from `goal_pools[pool]` (0: train, 1: held-out; may be traced)."""
+    return base.sample_goal(key, self.goal_pools, pool)
+
+  def reset_state(self, key: jax.Array, pool=0, *, goal_id=None) -> PlayhouseState:
+    """A new episode; its goal is `goal_id` if given, else drawn from `goal_pools[pool]`."""
     k_goal, k_layout = jax.random.split(key)
     if goal_id is None:
-      goal_id = self.sample_goal(k_goal, heldout)
+      goal_id = self.sample_goal(k_goal, pool)
     return layout.generate(k_layout, jnp.asarray(goal_id, jnp.int32), self.goal_tables, self.config)
 
   def step_state(self, key: jax.Array, state: PlayhouseState, action) -> PlayhouseState:
@@ -98,6 +108,9 @@ class Playhouse:
     """Ground truth of any goal in any state (bool); vmappable over goal ids."""
     return goals.success(state, jnp.asarray(goal_id, jnp.int32), self.goal_tables, self.config)
 
+  def goal(self, state: PlayhouseState) -> jax.Array:
+    return state.goal
+
   def truncated(self, state: PlayhouseState) -> jax.Array:
     return state.time >= self.config.max_steps
 
@@ -109,7 +122,9 @@ class Playhouse:
     return success.astype(jnp.float32), terminated, truncated, success
 
   def reset(self, key: jax.Array, goal_id=None, heldout=None):
-    state = self.reset_state(key, goal_id, heldout)
+    """A new episode from the held-out pool if `heldout` (default `config.heldout`)."""
+    heldout = self.config.heldout if heldout is None else heldout
+    state = self.reset_state(key, jnp.asarray(heldout, jnp.int32), goal_id=goal_id)
     return self.observe(state), state
 
   def step(self, key: jax.Array, state: PlayhouseState, action):

@@ -21,7 +21,7 @@ PANEL = 256  # pixels of each panel
 def rollout(env: Playhouse, policy: str, seed: int, heldout: bool = False):
   """([(ego, map, success, objects in view)] per step, goal text); stops at success."""
   oracle = jax.jit(make_oracle(env))
-  reset = jax.jit(lambda k: env.reset_state(k, heldout=heldout))
+  reset = jax.jit(lambda k: env.reset_state(k, int(heldout)))
   step = jax.jit(env.step_state)
   draw = jax.jit(
     lambda s: (env.render(s), env.render_map(s), env.success(s, s.goal), env.visible(s).sum())

@@ -6,7 +6,7 @@
 Torso: `clip_embedding`, an MLP on the CLIP image embedding that the reward computation
 already produces for every frame, so it costs nothing extra. On the 2-core CPU the pixel
 torsos are the bottleneck (benchmarks/agent_throughput.py); on accelerators switch to
-`agent.torso=impala_resnet` (the paper-scale default there).
+`agent.network.torso=impala_resnet` (the paper-scale default there).
 
 Threshold: 0.7. The paper gives no beta. On offline frames of this house (random and oracle
 play, 44% positives; model card) the bundled CLIP at its learned temperature has precision
@@ -25,6 +25,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.seed = 0
   c.env = ml_collections.ConfigDict(
     dict(
+      name="playhouse",  # experiments/registry.py; the rest are PlayhouseConfig fields
       grid_size=8,
       min_rooms=1,
       max_rooms=1,
@@ -45,21 +46,22 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       num_negatives=config_dict.placeholder(int),  # default: min(#goals - 1, 32)
       temperature=config_dict.placeholder(float),  # default: the CLIP's learned temperature
       threshold=0.7,
-      baseline_prompt="",
+      baseline_prompt="an empty room",  # source=goal_baseline: the house, goal not achieved
       alpha=0.5,
     )
   )
   c.agent = ml_collections.ConfigDict(
-    dict(torso="clip_embedding", hidden_size=128, lstm_size=0, goal_conditioning="film")
-  )
-  c.learner = ml_collections.ConfigDict(
     dict(
-      learning_rate=1e-3,
-      lr_schedule="linear",
-      entropy_cost=0.003,
-      baseline_cost=0.5,
-      max_grad_norm=40.0,
-      actor_lag=False,
+      name="impala",  # experiments/registry.py
+      network=dict(torso="clip_embedding", hidden_size=128, lstm_size=0, goal_conditioning="film"),
+      learner=dict(
+        learning_rate=1e-3,
+        lr_schedule="linear",
+        entropy_cost=0.003,
+        baseline_cost=0.5,
+        max_grad_norm=40.0,
+        actor_lag=False,
+      ),
     )
   )
   c.learner_discount = 0.97

@@ -15,7 +15,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c = playhouse_find.get_config(arg)
   c.env.families = ("lift",)
   c.env.max_steps = 64
-  c.agent.lstm_size = 128  # remembering what was seen helps once the object is out of view
+  c.agent.network.lstm_size = 128  # remembering what was seen helps once the object is out of view
   if arg != "smoke":
     c.total_frames = 4_000_000
   return c

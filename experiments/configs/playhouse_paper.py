@@ -28,7 +28,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.reward.model = "openai/clip-vit-base-patch32"
   c.reward.bf16 = True
   c.reward.template = "photo"
-  c.agent.update(
+  c.agent.network.update(
     dict(
       torso="impala_resnet",
       hidden_size=256,
@@ -37,7 +37,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       dtype="bfloat16",
     )
   )
-  c.learner.update(dict(learning_rate=3e-4, lr_schedule="linear", entropy_cost=0.003))
+  c.agent.learner.update(dict(learning_rate=3e-4, lr_schedule="linear", entropy_cost=0.003))
   c.learner_discount = 0.99
   if arg != "smoke":
     c.num_envs, c.unroll_length, c.updates_per_call = 1024, 32, 10

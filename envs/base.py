@@ -1,0 +1,77 @@
+"""The environment contract: the pure pieces a trainer needs from a JAX environment.
+
+Every JAX environment of the project implements `Environment` (the Playhouse does; a test
+defines a tiny one in a few dozen lines). All methods are pure functions of explicit state,
+safe under `jax.jit` and `jax.vmap`, and act on ONE environment (callers vmap). The state is
+any pytree of fixed shapes. Episode mechanics (auto-reset, masking, rewards) are not the
+environment's business: `envs.wrappers` owns them, over this contract.
+
+Shapes, for one environment:
+
+  goals               tuple[str, ...]; goal id = index
+  goal_pools          {name: int32[n] goal ids}, ordered; pool index = position. The first
+                      pool is the one training samples from (e.g. "train", "heldout")
+  num_actions         int, discrete actions 0 .. num_actions - 1
+  max_steps           int, the episode limit (`truncated` is true from this many steps on)
+  observation_shape   (H, W, 3) of `render`
+  reset_state(key, pool)            -> state of a new episode with a goal drawn from
+                                       `goal_pools[pool]` (pool: int, may be traced)
+  step_state(key, state, action)    -> state after the action (int32 scalar)
+  render(state)                     -> uint8[H, W, 3], what the agent and the reward model see
+  goal(state)                       -> int32 scalar, the episode's goal id
+  success(state, goal_id)           -> bool scalar, ground truth of any goal in any state
+  truncated(state)                  -> bool scalar, the episode limit is reached
+"""
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+State = Any
+
+
+@runtime_checkable
+class Environment(Protocol):
+  goals: tuple[str, ...]
+  goal_pools: Mapping[str, np.ndarray]
+  num_actions: int
+  max_steps: int
+  observation_shape: tuple[int, int, int]
+
+  def reset_state(self, key: jax.Array, pool=0) -> State: ...
+
+  def step_state(self, key: jax.Array, state: State, action: jax.Array) -> State: ...
+
+  def render(self, state: State) -> jax.Array: ...
+
+  def goal(self, state: State) -> jax.Array: ...
+
+  def success(self, state: State, goal_id: jax.Array) -> jax.Array: ...
+
+  def truncated(self, state: State) -> jax.Array: ...
+
+
+def check_pool(goal_pools: Mapping[str, np.ndarray], pool) -> None:
+  """Raises ValueError for a pool index (Python int) outside `goal_pools`; traced ones pass."""
+  if isinstance(pool, (int, np.integer)) and not 0 <= pool < len(goal_pools):
+    raise ValueError(
+      f"goal pool {pool} does not exist: the pools are {list(goal_pools)} (indices 0 to "
+      f"{len(goal_pools) - 1})."
+    )
+
+
+def sample_goal(key: jax.Array, goal_pools: Mapping[str, np.ndarray], pool=0) -> jax.Array:
+  """A uniform goal id from `goal_pools[pool]` (int32 scalar); `pool` may be traced.
+
+  One draw per pool from its own key, then a selection, so that a traced pool costs no
+  data-dependent shapes.
+  """
+  check_pool(goal_pools, pool)
+  keys = jax.random.split(key, len(goal_pools))
+  picks = [
+    jax.random.choice(k, jnp.asarray(ids)) for k, ids in zip(keys, goal_pools.values(), strict=True)
+  ]
+  return jnp.stack(picks)[jnp.asarray(pool, jnp.int32)].astype(jnp.int32)

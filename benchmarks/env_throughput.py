@@ -1,6 +1,8 @@
-"""Playhouse throughput: frames/s of step + render (auto-reset, random actions), jitted,
-vmapped over a batch and scanned over a chunk of steps per call; plus a profile that times
-the dynamics (with auto-reset) and the renderer separately, and memory per environment.
+"""Playhouse throughput: frames/s of the trainer's env path (`envs.wrappers.transition`: step,
+or reset on the step after an episode end, then one render and the ground-truth measures;
+random actions, episodes ending on success or the time limit), jitted, vmapped over a batch
+and scanned over a chunk of steps per call; plus a profile that times the dynamics (with
+resets) and the renderer separately, and memory per environment.
 
 Usage: python -m benchmarks.env_throughput [--quick] [--batches 1,64,1024] [--sizes 64,128]
 Prints JSON and writes benchmarks/results/env_throughput.json.
@@ -16,8 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from envs import wrappers
 from envs.playhouse import Playhouse, PlayhouseConfig
-from envs.wrappers import AutoReset
 
 CHUNK = 32  # steps per compiled call
 
@@ -38,31 +40,27 @@ def _time(fn, args, min_seconds: float) -> tuple[float, float]:
 
 
 def _programs(env: Playhouse, batch: int):
-  wrapped = AutoReset(env)
-  step = jax.vmap(wrapped.step)
-  step_state = jax.vmap(env.step_state)
-
-  def full(key, state, pixels):
+  def full(key, state, needs_reset):
     def body(carry, k):
-      state, _ = carry
+      state, needs_reset, _ = carry
       k_act, k_step = jax.random.split(k)
       actions = jax.random.randint(k_act, (batch,), 0, env.num_actions)
-      obs, state, *_ = step(jax.random.split(k_step, batch), state, actions)
-      return (state, obs.pixels), None
+      tr = wrappers.transition(env, k_step, state, actions, needs_reset)
+      return (tr.state, ~needs_reset & (tr.success | tr.truncated), tr.pixels), None
 
-    return jax.lax.scan(body, (state, pixels), jax.random.split(key, CHUNK))[0]
+    pixels = jnp.zeros((batch,) + env.observation_shape, jnp.uint8)
+    return jax.lax.scan(body, (state, needs_reset, pixels), jax.random.split(key, CHUNK))[0]
 
-  def dynamics(key, state):
-    def body(state, k):
-      k_act, k_step, k_reset = jax.random.split(k, 3)
+  def dynamics(key, state, needs_reset):
+    def body(carry, k):
+      state, needs_reset = carry
+      k_act, k_step = jax.random.split(k)
       actions = jax.random.randint(k_act, (batch,), 0, env.num_actions)
-      nxt = step_state(jax.random.split(k_step, batch), state, actions)
-      done = jax.vmap(lambda s: env.outcome(s)[1] | env.outcome(s)[2])(nxt)
-      fresh = jax.vmap(env.reset_state)(jax.random.split(k_reset, batch))
-      sel = jax.vmap(lambda d, a, b: jax.tree.map(lambda x, y: jnp.where(d, x, y), a, b))
-      return sel(done, fresh, nxt), None
+      state = wrappers.advance(env, k_step, state, actions, needs_reset)
+      ended = jax.vmap(lambda s: env.success(s, s.goal) | env.truncated(s))(state)
+      return (state, ~needs_reset & ended), None
 
-    return jax.lax.scan(body, state, jax.random.split(key, CHUNK))[0]
+    return jax.lax.scan(body, (state, needs_reset), jax.random.split(key, CHUNK))[0]
 
   def render(state, pixels):
     def body(carry, i):
@@ -77,12 +75,13 @@ def _programs(env: Playhouse, batch: int):
 def measure(size: int, batch: int, min_seconds: float) -> dict:
   env = Playhouse(PlayhouseConfig(height=size, width=size))
   key = jax.random.PRNGKey(0)
-  obs, state = jax.jit(jax.vmap(env.reset))(jax.random.split(key, batch))
+  first = jax.jit(lambda k: wrappers.reset(env, k, batch))(key)
+  state, pixels, needs_reset = first.state, first.pixels, jnp.zeros(batch, bool)
   full, dynamics, render = _programs(env, batch)
   frames = batch * CHUNK
-  t_full, cpu_full = _time(full, (key, state, obs.pixels), min_seconds)
-  t_dyn, cpu_dyn = _time(dynamics, (key, state), min_seconds / 2)
-  t_render, cpu_render = _time(render, (state, obs.pixels), min_seconds / 2)
+  t_full, cpu_full = _time(full, (key, state, needs_reset), min_seconds)
+  t_dyn, cpu_dyn = _time(dynamics, (key, state, needs_reset), min_seconds / 2)
+  t_render, cpu_render = _time(render, (state, pixels), min_seconds / 2)
   one_state = jax.tree.map(lambda x: x[0], state)
   state_bytes = sum(x.nbytes for x in jax.tree.leaves(one_state))
   return {

@@ -8,11 +8,12 @@ interleaved repeat by repeat (warm-up calls excluded, `jax.block_until_ready`, m
 
 * fused: `Run.chunk`, the one compiled call of `updates_per_call` updates, each of
   `num_envs x unroll_length` frames (policy, vmapped env step, render, CLIP reward, V-trace);
-* unfused: the same chunk driven from Python. Per env step, separately jitted calls of the
-  policy (`agents.impala.act`), the env transition (`step_state` / `reset_state` / select),
-  `render`, the reward model's `score`, `success` / `truncated`, and the bookkeeping of
-  `trainer.actor_step`; after `unroll_length` steps the trajectory is stacked on the host
-  (`jnp.stack`) and a separately jitted `update_fn` is applied. `unfused` waits for each step's
+* unfused: the same chunk driven from Python over the trainer's public pieces. Per env step,
+  separately jitted calls of the agent's `act`, `envs.wrappers.advance` (step or reset,
+  select), `envs.wrappers.observe` (render, ground truth, time limit; vmapped), the reward
+  model's `score`, and `trainer.finish_step` (episode rules, the agent's next input); after
+  `unroll_length` steps the outputs are stacked (`jnp.stack`), `trainer.trajectory` builds the
+  trajectory and a separately jitted agent `update` is applied. `unfused` waits for each step's
   outputs (the host sync a Python loop reading rewards / dones has); `unfused_async` does not
   (dispatch only, the most favourable unfused loop). Both compute the same chunk as `fused`:
   checked from the same initial state, the differences are in the output;
@@ -37,15 +38,13 @@ import statistics
 import sys
 import tempfile
 import time
-import types
-from unittest import mock
 
 import jax
 import jax.numpy as jnp
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from agents import impala  # noqa: E402
+from envs import wrappers  # noqa: E402
 from experiments import run_io  # noqa: E402
 from experiments import train as train_lib  # noqa: E402
 from experiments import trainer as trainer_lib  # noqa: E402
@@ -80,35 +79,6 @@ def make_config(args):
 # ----------------------------------------------------------------------------- the unfused loop
 
 
-def _env_step(t, key, env_state, actions, needs_reset):
-  """The first half of `trainer.env_transition`: move or reset B environments."""
-  k_step, k_reset = jax.random.split(key)
-  batch = actions.shape[0]
-  stepped = jax.vmap(t.env.step_state)(jax.random.split(k_step, batch), env_state, actions)
-  fresh = jax.vmap(t.env.reset_state)(jax.random.split(k_reset, batch))
-  return trainer_lib._select(needs_reset, fresh, stepped)
-
-
-def _measure(t, env_state):
-  """Ground-truth success and time limit of B environments (measurement only)."""
-  gt = jax.vmap(t.env.success)(env_state, env_state.goal)
-  return gt, jax.vmap(t.env.truncated)(env_state)
-
-
-def _bookkeeping(t, actor, key, action, core_state, transition):
-  """`trainer.actor_step` with its policy and env transition given as inputs.
-
-  The trainer's own code runs: during tracing only, `impala.act` and `env_transition` as seen
-  from `experiments.trainer` return the values computed by the separate calls.
-  """
-  policy = types.SimpleNamespace(act=lambda *_: (action, core_state))
-  with (
-    mock.patch.object(trainer_lib, "impala", policy),
-    mock.patch.object(trainer_lib, "env_transition", lambda *_, **__: transition),
-  ):
-    return trainer_lib.actor_step(t, None, None, actor, key)
-
-
 def _step_keys(base_key, update, length):
   """The per-step keys of `trainer.rollout` [T], and each split as `actor_step` splits it."""
   keys = jax.random.split(jax.random.fold_in(base_key, update), length)
@@ -119,73 +89,55 @@ def _stack(trees):
   return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
 
 
-def _chunk_summary(metrics: list[dict]) -> dict:
-  """What `train_chunk` returns from the per-update metrics (sums, means, loss_max)."""
-  stacked = _stack(metrics)
-  summed = {k: v.sum() for k, v in stacked.items() if k in trainer_lib._SUMMED}
-  means = {k: v.mean() for k, v in stacked.items() if k not in trainer_lib._SUMMED}
-  means["loss_max"] = stacked["loss"].max()
-  return {**means, **summed}
-
-
 class Unfused:
-  """`trainer.train_chunk` as a Python loop over separately jitted parts."""
+  """`trainer.train_chunk` as a Python loop over the trainer's public pieces, jitted apart."""
 
   def __init__(self, run: train_lib.Run):
     t = self.t = run.t
     self.length = run.config.unroll_length
     self.updates = run.config.updates_per_call
     self.keys = jax.jit(_step_keys, static_argnums=2)
-    self.act = jax.jit(functools.partial(impala.act, t.network))
-    self.env_step = jax.jit(functools.partial(_env_step, t))
-    self.render = jax.jit(jax.vmap(t.env.render))
+    self.act = jax.jit(t.agent.act)
+    self.advance = jax.jit(functools.partial(wrappers.advance, t.env))
+    self.observe = jax.jit(jax.vmap(functools.partial(wrappers.observe, t.env)))
     self.score = jax.jit(t.reward_model.score)
-    self.measure = jax.jit(functools.partial(_measure, t))
-    self.bookkeeping = jax.jit(functools.partial(_bookkeeping, t))
-    self.update_fn = jax.jit(t.update_fn)
+    self.finish = jax.jit(functools.partial(trainer_lib.finish_step, t))
+    self.trajectory = jax.jit(trainer_lib.trajectory)
+    self.update_fn = jax.jit(t.agent.update)
     self.rollout_metrics = jax.jit(trainer_lib.rollout_metrics)
+    self.chunk_metrics = jax.jit(trainer_lib.chunk_metrics)
 
-  def actor_step(self, params, clip_params, actor, key, keys):
+  def actor_step(self, params, reward_params, actor, keys):
     k_act, k_env = keys[0], keys[1]
     action, core_state = self.act(params, k_act, actor.inputs, actor.core_state)
-    env_state = self.env_step(k_env, actor.env_state, action.actions, actor.needs_reset)
-    pixels = self.render(env_state)
-    score = self.score(clip_params, pixels, env_state.goal)
-    gt, truncated = self.measure(env_state)
-    transition = (env_state, pixels, score, gt, truncated)
-    return self.bookkeeping(actor, key, action, core_state, transition)
+    env_state = self.advance(k_env, actor.env_state, action.actions, actor.needs_reset)
+    tr = self.observe(env_state)
+    score = self.score(reward_params, tr.pixels, tr.goal)
+    return self.finish(reward_params, actor, tr, action.actions, action.logits, core_state, score)
 
-  def one_update(self, clip_params, state, sync: bool):
-    keys, pairs = self.keys(state.key, state.update, self.length)
-    actor, inputs, outs = state.actor, [state.actor.inputs], []
-    params = state.learner.actor_params
+  def one_update(self, reward_params, state, sync: bool):
+    _, pairs = self.keys(state.key, state.update, self.length)
+    actor, inputs, outs = state.actor, [], []
+    params = self.t.agent.acting_params(state.agent)
     for step in range(self.length):
-      actor, out = self.actor_step(params, clip_params, actor, keys[step], pairs[step])
+      actor, out = self.actor_step(params, reward_params, actor, pairs[step])
       if sync:
         jax.block_until_ready(out)
       inputs.append(actor.inputs)
       outs.append(out)
     outs = _stack(outs)
-    traj = impala.Trajectory(
-      inputs=_stack(inputs),
-      actions=outs.actions,
-      rewards=outs.reward,
-      discounts=outs.discount,
-      behaviour_logits=outs.logits,
-      initial_core_state=state.actor.core_state,
-      mask=outs.mask,
-    )
-    learner, metrics = self.update_fn(state.learner, traj)
+    traj = self.trajectory(state.actor.inputs, state.actor.core_state, _stack(inputs), outs)
+    agent, metrics = self.update_fn(state.agent, traj)
     metrics = {**metrics, **self.rollout_metrics(outs)}
-    state = trainer_lib.TrainState(learner, actor, state.key, state.update + 1)
+    state = trainer_lib.TrainState(agent, actor, state.key, state.update + 1)
     return state, metrics, traj
 
-  def chunk(self, clip_params, state, sync: bool = True):
+  def chunk(self, reward_params, state, sync: bool = True):
     metrics = []
     for _ in range(self.updates):
-      state, m, self.last_traj = self.one_update(clip_params, state, sync)
+      state, m, self.last_traj = self.one_update(reward_params, state, sync)
       metrics.append(m)
-    return state, _chunk_summary(metrics)
+    return state, self.chunk_metrics(_stack(metrics))
 
 
 # ----------------------------------------------------------------------------- timing
@@ -232,11 +184,11 @@ def equivalence(run, unfused):
   Also the warm-up (compilation) of both; returns the report and the two end states.
   """
   start = time.perf_counter()
-  fused_state, fused_m = jax.block_until_ready(run.chunk(run.clip_params, run.initial_state()))
+  fused_state, fused_m = jax.block_until_ready(run.chunk(run.reward_params, run.initial_state()))
   fused_compile_s = time.perf_counter() - start
   start = time.perf_counter()
   unfused_state, unfused_m = jax.block_until_ready(
-    unfused.chunk(run.clip_params, run.initial_state())
+    unfused.chunk(run.reward_params, run.initial_state())
   )
   unfused_compile_s = time.perf_counter() - start
   env_equal = jax.tree.map(
@@ -246,7 +198,7 @@ def equivalence(run, unfused):
   )
   report = {
     "env_states_identical": all(jax.tree.leaves(env_equal)),
-    "max_abs_diff_params": _max_abs_diff(fused_state.learner.params, unfused_state.learner.params),
+    "max_abs_diff_params": _max_abs_diff(fused_state.agent, unfused_state.agent),
     "max_abs_diff_metrics": _max_abs_diff(fused_m, unfused_m),
     "episodes_in_chunk": float(fused_m["episodes"]),
     "vlm_positives_in_chunk": float(fused_m["vlm_positives"]),
@@ -262,32 +214,28 @@ def breakdown_parts(run, unfused, state):
   actions = jnp.zeros(batch, jnp.int32)
   key = jax.random.PRNGKey(1)
 
-  def env_and_render(k, env_state, acts, needs_reset):
-    return jax.vmap(t.env.render)(_env_step(t, k, env_state, acts, needs_reset))
-
+  env_step = jax.jit(functools.partial(wrappers.transition, t.env))
+  render = jax.jit(jax.vmap(t.env.render))
   pixels = actor.inputs.pixels
-  goals = actor.env_state.goal
-  update = jax.jit(t.update_fn)
+  goals = jax.vmap(t.env.goal)(actor.env_state)
+  params = t.agent.acting_params(state.agent)
   whole_step = jax.jit(functools.partial(trainer_lib.actor_step, run.t))
   parts = {
-    "env_step_render": (
-      jax.jit(env_and_render),
-      (key, actor.env_state, actions, actor.needs_reset),
-    ),
-    "env_step_only": (unfused.env_step, (key, actor.env_state, actions, actor.needs_reset)),
-    "render_only": (unfused.render, (actor.env_state,)),
-    "clip_reward": (unfused.score, (run.clip_params, pixels, goals)),
-    "policy_act": (unfused.act, (state.learner.actor_params, key, actor.inputs, actor.core_state)),
-    "actor_step_whole": (
-      whole_step,
-      (state.learner.actor_params, run.clip_params, actor, key),
-    ),
+    "env_step_render": (env_step, (key, actor.env_state, actions, actor.needs_reset)),
+    "env_step_only": (unfused.advance, (key, actor.env_state, actions, actor.needs_reset)),
+    "render_only": (render, (actor.env_state,)),
+    "clip_reward": (unfused.score, (run.reward_params, pixels, goals)),
+    "policy_act": (unfused.act, (params, key, actor.inputs, actor.core_state)),
+    "actor_step_whole": (whole_step, (params, run.reward_params, actor, key)),
   }
   timed = {
     name: (_repeat_call(fn, args, length), batch * length) for name, (fn, args) in parts.items()
   }
   traj = unfused.last_traj
-  timed["learner_update"] = (_repeat_call(update, (state.learner, traj), 1), batch * length)
+  timed["learner_update"] = (
+    _repeat_call(unfused.update_fn, (state.agent, traj), 1),
+    batch * length,
+  )
   for fn, _ in timed.values():
     _timed(fn)  # compile
   return timed
@@ -295,7 +243,7 @@ def breakdown_parts(run, unfused, state):
 
 def measure(run, unfused, fused_state, unfused_state, repeats):
   """Interleaved repeats of every measurement; returns {name: [seconds, ...]} and frames."""
-  clip = run.clip_params
+  clip = run.reward_params
   frames = run.frames_per_call
   chains = {
     "fused": Chain(lambda s: run.chunk(clip, s), fused_state),
@@ -374,12 +322,12 @@ def ratios(times):
 
 NOTES = [
   "frames = num_envs x unroll_length env steps (each: policy, env step, render, CLIP reward).",
-  "unfused: per env step 6 separately jitted calls (impala.act; step_state/reset_state/select; "
-  "render; reward_model.score; success/truncated; trainer.actor_step's bookkeeping, traced "
-  "from the trainer's own code with the policy and env transition as inputs), a host sync per "
-  "step (jax.block_until_ready on the step's outputs, as a Python loop reading rewards/dones "
-  "has), the trajectory stacked with jnp.stack on the host side, then jitted update_fn and "
-  "rollout_metrics. unfused_async: the same without the per-step sync (dispatch only).",
+  "unfused: per env step 5 separately jitted calls of the trainer's public pieces (agent act; "
+  "wrappers.advance; wrappers.observe vmapped: render, success, truncated; reward_model.score; "
+  "trainer.finish_step), a host sync per step (jax.block_until_ready on the step's outputs, as "
+  "a Python loop reading rewards/dones has), the outputs stacked with jnp.stack, then jitted "
+  "trainer.trajectory, agent update and rollout_metrics. unfused_async: the same without the "
+  "per-step sync (dispatch only).",
   "breakdown: each part jitted alone on num_envs environments, called unroll_length times "
   "back to back on fixed inputs (learner_update: once on a [T, B] trajectory), frames/s.",
   "end_to_end: projected from the measured fused frames/s, one evaluation (held-out + train "
@@ -414,7 +362,7 @@ def main():
       "unroll_length": config.unroll_length,
       "updates_per_call": config.updates_per_call,
       "frames_per_call": run.frames_per_call,
-      "torso": config.agent.torso,
+      "torso": config.agent.network.torso,
       "reward_source": config.reward.source,
       "repeats": args.repeats,
     },

@@ -66,18 +66,25 @@ def reset(env: Environment, key: jax.Array, batch: int, pool=0) -> Transition:
   return _observe(env, state)
 
 
-def transition(
+def advance(
   env: Environment, key: jax.Array, state, actions: jax.Array, needs_reset: jax.Array, pool=0
-) -> Transition:
+):
   """Steps B environments with `actions` [B], or resets those where `needs_reset` [B].
 
-  The state is selected before rendering, so each environment renders once per step.
+  Both branches are cheap state updates; only the selected state is rendered (`observe`).
   """
   batch = actions.shape[0]
   k_step, k_reset = jax.random.split(key)
   stepped = jax.vmap(env.step_state)(jax.random.split(k_step, batch), state, actions)
   fresh = jax.vmap(lambda k: env.reset_state(k, pool))(jax.random.split(k_reset, batch))
-  return _observe(env, select(needs_reset, fresh, stepped))
+  return select(needs_reset, fresh, stepped)
+
+
+def transition(
+  env: Environment, key: jax.Array, state, actions: jax.Array, needs_reset: jax.Array, pool=0
+) -> Transition:
+  """`advance`, then each new state rendered once and measured (`observe`, vmapped)."""
+  return _observe(env, advance(env, key, state, actions, needs_reset, pool))
 
 
 class EpisodeStats(NamedTuple):

@@ -58,15 +58,17 @@ def parse_models(spec: str) -> list[tuple[str, str]]:
 
   Raises:
     ValueError: an entry is not `name=path`.
-    FileNotFoundError: a path is neither 'bundled' nor an existing folder; the message names
-      the command that trains it.
+    FileNotFoundError: a path is neither 'bundled', an existing folder nor a hub id
+      ('owner/name', which `load_clip` fetches when a hub is reachable); the message names the
+      command that trains it.
   """
   models = []
   for entry in filter(None, spec.split(",")):
     name, sep, path = entry.partition("=")
     if not (sep and name and path):
       raise ValueError(f"--models takes comma-separated name=path entries, got {entry!r}.")
-    if path != "bundled" and not pathlib.Path(path).expanduser().is_dir():
+    hub_id = re.fullmatch(r"[\w.-]+/[\w.-]+", path) and not path.startswith(("runs/", "."))
+    if path != "bundled" and not hub_id and not pathlib.Path(path).expanduser().is_dir():
       raise FileNotFoundError(_missing_model_message(name, path))
     models.append((name, path))
   return models

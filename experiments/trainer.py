@@ -120,7 +120,13 @@ def _learner_reward(t: Trainer, score: RewardOutput, gt):
   return score.reward, jnp.zeros_like(gt, dtype=bool)  # dense rewards end on the time limit
 
 
-def observe(
+def _agent_input(reward_params: RewardParams, tr: wrappers.Transition, score, reset):
+  """What the agent sees of a frame: pixels, its CLIP embedding, the goal's text embedding."""
+  goal_emb = reward_params.goal_emb[tr.goal]
+  return AgentInput(pixels=tr.pixels, image_emb=score.image_emb, goal_emb=goal_emb, reset=reset)
+
+
+def finish_step(
   t: Trainer,
   reward_params: RewardParams,
   actor: Actor,
@@ -147,12 +153,7 @@ def observe(
     t.config.learner_discount,
     tracked=vlm_reward,
   )
-  inputs = AgentInput(
-    pixels=tr.pixels,
-    image_emb=score.image_emb,
-    goal_emb=reward_params.goal_emb[tr.goal],
-    reset=step.first,
-  )
+  inputs = _agent_input(reward_params, tr, score, step.first)
   actor = Actor(tr.state, inputs, core_state, step.done, step.stats)
   return actor, StepOut(actions, logits, step)
 
@@ -168,21 +169,15 @@ def actor_step(t: Trainer, params, reward_params, actor: Actor, key, random_poli
   logits = jnp.where(random_policy, 0.0, logits)
   tr = wrappers.transition(t.env, k_env, actor.env_state, actions, actor.needs_reset, pool)
   score = t.reward_model.score(reward_params, tr.pixels, tr.goal)
-  return observe(t, reward_params, actor, tr, actions, logits, core_state, score)
+  return finish_step(t, reward_params, actor, tr, actions, logits, core_state, score)
 
 
 def init_actor(t: Trainer, reward_params: RewardParams, key, batch: int, pool=0) -> Actor:
   tr = wrappers.reset(t.env, key, batch, pool)
   score = t.reward_model.score(reward_params, tr.pixels, tr.goal)
-  inputs = AgentInput(
-    pixels=tr.pixels,
-    image_emb=score.image_emb,
-    goal_emb=reward_params.goal_emb[tr.goal],
-    reset=jnp.ones(batch, bool),
-  )
   return Actor(
     tr.state,
-    inputs,
+    _agent_input(reward_params, tr, score, jnp.ones(batch, bool)),
     t.agent.initial_core_state(batch),
     jnp.zeros(batch, bool),
     wrappers.initial_stats(batch),

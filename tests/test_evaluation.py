@@ -97,6 +97,10 @@ def test_offline_pr_models_default_to_bundled_and_missing_folders_fail_early(tmp
   assert offline_pr.parse_models(offline_pr._MODELS.default) == [("bundled_S", "bundled")]
   spec = f"S=bundled,mine={tmp_path}"
   assert offline_pr.parse_models(spec) == [("S", "bundled"), ("mine", str(tmp_path))]
+  hub = "B32=openai/clip-vit-base-patch32"  # a hub id passes: load_clip fetches it if it can
+  assert offline_pr.parse_models(hub) == [("B32", "openai/clip-vit-base-patch32")]
+  with pytest.raises(FileNotFoundError, match="no folder 'runs/XS'"):
+    offline_pr.parse_models("XS=runs/XS")
   command = "python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py"
   with pytest.raises(FileNotFoundError, match=re.escape(f"`{command}:XS`")):
     offline_pr.parse_models(f"S=bundled,XS={tmp_path}/runs/pretrain_clip/XS/model")

@@ -114,6 +114,14 @@ def test_bad_config_values_are_named(tiny_clip_dirs, key, value, message):
     trainer_lib.check_config(tiny_config(tiny_clip_dirs["flax"], **{key: value}))
 
 
+def test_every_reward_source_builds_from_the_default_config(tiny_clip_dirs):
+  config = tiny_config(tiny_clip_dirs["flax"])
+  for source in trainer_lib.REWARD_SOURCES:
+    config.reward.source = source
+    model = trainer_lib.build_reward_model(config, ["a red ball", "a blue cube", "a car"])
+    assert model.kind == ("vlm" if source == "ground_truth" else source)
+
+
 def test_bad_reward_source_is_named(tiny_clip_dirs):
   config = tiny_config(tiny_clip_dirs["flax"])
   config.reward.source = "oracle"

@@ -33,4 +33,6 @@ lint: install-test
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 bench: install-test
-	for b in benchmarks/*.py; do $(PY) $$b; done
+	for b in reward_throughput env_throughput agent_throughput train_throughput; do \
+	  $(PY) benchmarks/$$b.py --out benchmarks/results/$$b.json; done
+	$(PY) benchmarks/clip_sizes.py

@@ -54,6 +54,8 @@ class ImpalaConfig:
   actor_lag: bool = False  # act with parameters one update old
 
   def __post_init__(self):
+    if not self.learning_rate > 0:
+      raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
     if self.optimizer not in ("adam", "rmsprop"):
       raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
     if self.lr_schedule not in ("constant", "linear", "cosine"):

@@ -6,8 +6,8 @@ For each torso it times, after compilation, on random inputs:
   act     `step` on [B] inputs (the acting path, one env step for B envs);
   unroll  `unroll` on [T+1, B] inputs (the learner's forward pass);
   update  the full V-trace update (forward, backward, clipping, Adam), state donated.
-Frames are env frames consumed: B per `act`, T*B per `unroll` and `update`. Prints JSON and
-stores it in benchmarks/results/agent_throughput.json under `runs[--label]` (other labels kept).
+Frames are env frames consumed: B per `act`, T*B per `unroll` and `update`. Prints JSON;
+`--out benchmarks/results/agent_throughput.json` stores it under `runs[--label]` (others kept).
 Run from the repository root. The load average is recorded: on a shared machine it matters.
 """
 
@@ -41,7 +41,12 @@ def parse_args():
   p.add_argument("--dtype", default="float32")
   p.add_argument("--label", default="default", help="key of this run in the results file")
   p.add_argument("--min_time", type=float, default=2.0, help="seconds timed per measurement")
-  p.add_argument("--out", default=str(RESULTS))
+  p.add_argument(
+    "--out",
+    default=None,
+    help=f"results JSON to update, e.g. {RESULTS.relative_to(RESULTS.parents[2])} (default: "
+    "print only, so that a trial run never rewrites the tracked figures)",
+  )
   return p.parse_args()
 
 
@@ -135,11 +140,12 @@ def main():
     report["torsos"][torso] = bench_torso(torso, args)
     print(json.dumps({torso: report["torsos"][torso]}), flush=True)
   report["load_average_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-  out = pathlib.Path(args.out)
-  out.parent.mkdir(parents=True, exist_ok=True)
-  stored = json.loads(out.read_text()) if out.exists() else {}
-  runs = {**stored.get("runs", {}), args.label: report}
-  out.write_text(json.dumps({"benchmark": "agent_throughput", "runs": runs}, indent=2) + "\n")
+  if args.out:
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stored = json.loads(out.read_text()) if out.exists() else {}
+    runs = {**stored.get("runs", {}), args.label: report}
+    out.write_text(json.dumps({"benchmark": "agent_throughput", "runs": runs}, indent=2) + "\n")
   print(json.dumps(report, indent=2))
 
 

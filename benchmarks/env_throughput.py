@@ -5,7 +5,7 @@ and scanned over a chunk of steps per call; plus a profile that times the dynami
 resets) and the renderer separately, and memory per environment.
 
 Usage: python -m benchmarks.env_throughput [--quick] [--batches 1,64,1024] [--sizes 64,128]
-Prints JSON and writes benchmarks/results/env_throughput.json.
+Prints JSON; `--out benchmarks/results/env_throughput.json` stores it.
 """
 
 import argparse
@@ -104,6 +104,12 @@ def main():
   parser.add_argument("--sizes", default="64,128")
   parser.add_argument("--seconds", type=float, default=2.0, help="min timing per program")
   parser.add_argument("--quick", action="store_true", help="batch 1024 at 64x64 only")
+  parser.add_argument(
+    "--out",
+    default=None,
+    help="results JSON to write (default: print only; benchmarks/results/env_throughput.json "
+    "holds the tracked figures)",
+  )
   args = parser.parse_args()
   batches = [1024] if args.quick else [int(b) for b in args.batches.split(",")]
   sizes = [64] if args.quick else [int(s) for s in args.sizes.split(",")]
@@ -119,10 +125,10 @@ def main():
     "results": results,
   }
   print(json.dumps(report, indent=2))
-  out = os.path.join(os.path.dirname(__file__), "results", "env_throughput.json")
-  os.makedirs(os.path.dirname(out), exist_ok=True)
-  with open(out, "w") as f:
-    json.dump(report, f, indent=2)
+  if args.out:
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+      json.dump(report, f, indent=2)
   return np.asarray(0)
 
 

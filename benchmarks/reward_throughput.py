@@ -10,8 +10,8 @@ For each model, batch size and dtype, one process times, interleaved repeat by r
 Both hold the same weights (random, or ``--model PATH``). Warm-up calls are excluded and the
 median of the repeats is reported, with the JAX/torch ratio, the achieved GFLOP/s of the
 image tower (FLOPs counted analytically) and, measured in the same run, the GFLOP/s of a
-2048 x 2048 matmul in each framework. Prints JSON; also writes
-``benchmarks/results/reward_throughput.json`` (entries of earlier runs with other keys are
+2048 x 2048 matmul in each framework. Prints JSON; ``--out
+benchmarks/results/reward_throughput.json`` stores it (entries of earlier runs with other keys are
 kept, so batch sizes can be measured in separate invocations).
 
   python benchmarks/reward_throughput.py --quick
@@ -236,7 +236,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     default=os.cpu_count(),
     help="torch intra-op threads (XLA uses one thread per core)",
   )
-  parser.add_argument("--out", type=pathlib.Path, default=RESULTS)
+  parser.add_argument(
+    "--out",
+    type=pathlib.Path,
+    default=None,
+    help=f"results JSON to update, e.g. {RESULTS.relative_to(RESULTS.parents[2])} (default: "
+    "print only, so that a trial run never rewrites the tracked figures)",
+  )
   args = parser.parse_args(argv)
   if args.quick:
     args.repeats, args.batches = 2, "32"
@@ -268,9 +274,8 @@ def main(argv=None) -> dict:
         entry["matmul_2048_gflops_per_s"] = meta["matmul_2048_gflops_per_s"]
         entries.append(entry)
         print(json.dumps(entry), file=sys.stderr, flush=True)
-  data = _merge(entries, meta, args.out)
   print(json.dumps({"entries": entries, "run": meta}, indent=2))
-  return data
+  return _merge(entries, meta, args.out) if args.out else None
 
 
 if __name__ == "__main__":

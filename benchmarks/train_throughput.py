@@ -23,7 +23,7 @@ interleaved repeat by repeat (warm-up calls excluded, `jax.block_until_ready`, m
   evaluation, checkpoints) from measured parts, and peak memory (max RSS; device memory stats
   where the backend has them).
 
-Prints JSON and stores it in `benchmarks/results/train_throughput.json` under `runs[--label]`
+Prints JSON; `--out benchmarks/results/train_throughput.json` stores it under `runs[--label]`
 (other labels kept). Run from the repository root.
 """
 
@@ -61,7 +61,12 @@ def parse_args():
   p.add_argument("--updates_per_call", type=int, default=None)
   p.add_argument("--repeats", type=int, default=3, help="interleaved timed repeats")
   p.add_argument("--label", default=None, help="key in the results file (default: the model)")
-  p.add_argument("--out", default=str(RESULTS))
+  p.add_argument(
+    "--out",
+    default=None,
+    help=f"results JSON to update, e.g. {RESULTS.relative_to(RESULTS.parents[2])} (default: "
+    "print only, so that a trial run never rewrites the tracked figures)",
+  )
   return p.parse_args()
 
 
@@ -389,7 +394,8 @@ def main():
     "notes": NOTES,
   }
   print(json.dumps(report, indent=2))
-  write(report, args.label or pathlib.Path(str(config.reward.model)).name, args.out)
+  if args.out:
+    write(report, args.label or pathlib.Path(str(config.reward.model)).name, args.out)
 
 
 def write(report, label, out):

@@ -159,7 +159,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
   optimizer = pretrain.make_optimizer(
     config.learning_rate, config.warmup_steps, config.num_steps, config.weight_decay
   )
-  logger = MetricsLogger(workdir, resume=True)
+  logger = MetricsLogger(workdir)
   start = time.time()
   state, history = train_with_checkpoints(
     model,

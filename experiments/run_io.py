@@ -3,8 +3,11 @@
 All of it runs on the host between compiled calls; nothing here is traced.
 """
 
+import fcntl
 import json
+import os
 import pathlib
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +16,7 @@ import jax
 import matplotlib
 import numpy as np
 import orbax.checkpoint as ocp
+from absl import logging
 from PIL import Image, ImageDraw
 from tensorboardX import SummaryWriter
 
@@ -20,15 +24,113 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the headless backend)
 
 
-class MetricsLogger:
-  """Appends one JSON object per log step to `metrics.jsonl` and mirrors scalars to TensorBoard."""
+class Workdir:
+  """One run's folder, owned by one process: a lock, the run's config, and no silent reuse.
 
-  def __init__(self, workdir: str | pathlib.Path, resume: bool = False):
+  A fresh run refuses a folder that holds another run (its metrics, checkpoints or config)
+  unless `restart`, which moves the old run aside to `<workdir>.old-<time>` (nothing is
+  deleted). A resumed run must have the saved config's values, except `RESUMABLE_KEYS`, whose
+  changes are recorded in `config_changes.jsonl`. The resolved config is `config.json`.
+  """
+
+  RESUMABLE_KEYS = (
+    "total_frames",
+    "log_every_calls",
+    "eval_every_calls",
+    "checkpoint_every_calls",
+    "checkpoints_to_keep",
+    "eval_envs",
+    "quiet",
+  )
+  RUN_FILES = ("metrics.jsonl", "checkpoints", "config.json", "tensorboard")
+
+  def __init__(self, path: str | pathlib.Path, config, resume: bool = False, restart: bool = False):
+    self.path = pathlib.Path(path).resolve()
+    self.path.mkdir(parents=True, exist_ok=True)
+    self._lock = (self.path / ".lock").open("w")
+    try:
+      fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      self._lock.close()
+      raise RuntimeError(
+        f"Another process is training in {self.path} (it holds {self.path / '.lock'}). Wait "
+        "for it to finish, or give this run another --workdir."
+      ) from None
+    held = [name for name in self.RUN_FILES if (self.path / name).exists()]
+    if resume:
+      self._check_resume(config)
+    elif held and not restart:
+      self.close()
+      raise FileExistsError(
+        f"{self.path} holds another run ({', '.join(held)}). Pass --resume to continue it, "
+        "--restart to start over (the old run is moved aside, not deleted), or choose another "
+        "--workdir."
+      )
+    elif held:
+      self.moved_to = self._move_aside(held)
+    (self.path / "config.json").write_text(config.to_json_best_effort(indent=2) + "\n")
+
+  def _move_aside(self, names) -> pathlib.Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = self.path.with_name(f"{self.path.name}.old-{stamp}")
+    aside.mkdir()
+    for name in names:
+      (self.path / name).rename(aside / name)
+    return aside
+
+  def _check_resume(self, config) -> None:
+    saved_path = self.path / "config.json"
+    if not saved_path.exists():
+      return  # a run from before config.json existed: nothing to compare
+    saved = _flatten(json.loads(saved_path.read_text()))
+    now = _flatten(json.loads(config.to_json_best_effort()))
+    differ = sorted(k for k in saved.keys() | now.keys() if saved.get(k) != now.get(k))
+    fixed = [k for k in differ if k not in self.RESUMABLE_KEYS]
+    if fixed:
+      self.close()
+      changes = "; ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in fixed)
+      raise ValueError(
+        f"--resume with a config that changes the run in {self.path}: {changes}. Resume with "
+        f"the saved config ({saved_path}), or start a new run in another --workdir. Only "
+        f"{', '.join(self.RESUMABLE_KEYS)} may change on resume."
+      )
+    if differ:
+      with (self.path / "config_changes.jsonl").open("a") as f:
+        f.write(json.dumps({k: [saved.get(k), now.get(k)] for k in differ}) + "\n")
+
+  def close(self) -> None:
+    if not self._lock.closed:
+      fcntl.flock(self._lock, fcntl.LOCK_UN)
+      self._lock.close()
+
+
+def _flatten(tree: Mapping, prefix: str = "") -> dict[str, Any]:
+  out = {}
+  for k, v in tree.items():
+    if isinstance(v, Mapping):
+      out.update(_flatten(v, f"{prefix}{k}."))
+    else:
+      out[f"{prefix}{k}"] = v
+  return out
+
+
+class MetricsLogger:
+  """Appends one JSON object per log step to `metrics.jsonl` and mirrors scalars to TensorBoard.
+
+  Each row is one `write` of a whole line (line-atomic). `keep_until=step` (a resume from that
+  step's checkpoint) first drops the rows logged after it and a torn last line, so that a
+  resumed run never duplicates rows.
+  """
+
+  def __init__(self, workdir: str | pathlib.Path, keep_until: int | None = None):
     self.workdir = pathlib.Path(workdir)
     self.workdir.mkdir(parents=True, exist_ok=True)
     self.path = self.workdir / "metrics.jsonl"
-    if not resume and self.path.exists():
-      self.path.unlink()
+    if keep_until is not None and self.path.exists():
+      rows = [r for r in read_metrics(self.path) if r["step"] <= keep_until]
+      tmp = self.path.with_suffix(".jsonl.tmp")
+      tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+      os.replace(tmp, self.path)
     self._tb = SummaryWriter(str(self.workdir / "tensorboard"))
 
   def write(self, step: int, metrics: Mapping[str, Any]) -> dict[str, float]:
@@ -39,6 +141,9 @@ class MetricsLogger:
       if k != "step" and np.isfinite(v):
         self._tb.add_scalar(k, v, global_step=int(step))
     return row
+
+  def flush(self) -> None:
+    self._tb.flush()
 
   def close(self) -> None:
     self._tb.close()
@@ -63,6 +168,8 @@ class Checkpointer:
   """Orbax checkpoints of a pytree train state, every `every` updates, keeping the last `keep`."""
 
   def __init__(self, workdir: str | pathlib.Path, keep: int = 2):
+    if keep < 1:
+      raise ValueError(f"checkpoints_to_keep must be >= 1 (0 would keep none), got {keep}.")
     self.directory = pathlib.Path(workdir).resolve() / "checkpoints"
     options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
     self._manager = ocp.CheckpointManager(self.directory, options=options)
@@ -75,27 +182,40 @@ class Checkpointer:
     return self._manager.latest_step()
 
   def restore(self, abstract_state: Any, step: int | None = None) -> tuple[int, Any]:
-    """Restores `step` (default: the latest) into the structure of `abstract_state`.
+    """Restores `step` (default: the latest readable one) into the structure of `abstract_state`.
+
+    Without `step`, a corrupt latest checkpoint falls back to the one before it, with a
+    one-line warning.
 
     Raises:
       FileNotFoundError: there is no checkpoint in the workdir.
-      ValueError: the checkpoint is unreadable or does not match the run's config.
+      ValueError: no checkpoint is readable into the run's state (corrupt, or written by a
+        run of another config); nothing is deleted.
     """
-    step = self.latest_step() if step is None else step
-    if step is None:
+    steps = sorted(self._manager.all_steps(), reverse=True) if step is None else [step]
+    if not steps:
       raise FileNotFoundError(
         f"No checkpoint to resume from in {self.directory}. Start without --resume, or point "
         "--workdir at the folder of the run you want to continue."
       )
-    try:
-      state = self._manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
-    except Exception as e:  # orbax raises several types for missing/corrupt files.
-      raise ValueError(
-        f"Checkpoint {step} in {self.directory} is corrupt or was written by a different "
-        f"config ({type(e).__name__}: {e}). Delete that step's folder to fall back to an "
-        "earlier checkpoint, or start a fresh run in a new --workdir."
-      ) from e
-    return step, state
+    errors = []
+    for candidate in steps:
+      try:
+        state = self._manager.restore(candidate, args=ocp.args.StandardRestore(abstract_state))
+      except Exception as e:  # orbax raises several types for missing/corrupt files.
+        errors.append(f"step {candidate}: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
+        continue
+      if errors:
+        logging.warning(
+          "Skipped unreadable checkpoints (%s); resuming from step %d.", errors, candidate
+        )
+      return candidate, state
+    raise ValueError(
+      f"No checkpoint in {self.directory} could be restored into this run's state "
+      f"({'; '.join(errors)}). They are corrupt or were written by a different config; "
+      "nothing was deleted. Resume with the config saved in the workdir, or start a new run in "
+      "another --workdir."
+    )
 
   def close(self) -> None:
     self._manager.close()

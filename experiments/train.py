@@ -9,7 +9,11 @@ ground-truth return, the analogue of the paper's Fig. 3) and eval.gif.
 """
 
 import functools
+import os
 import pathlib
+import signal
+import sys
+import threading
 import time
 
 import jax
@@ -26,6 +30,9 @@ from experiments import trainer as trainer_lib
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Path to a config file.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where metrics, checkpoints and plots go.")
 _RESUME = flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint in workdir.")
+_RESTART = flags.DEFINE_bool(
+  "restart", False, "Start over in a workdir that holds a run (the old run is moved aside)."
+)
 
 
 class Run:
@@ -85,40 +92,117 @@ class Run:
     return out
 
 
+class Interrupted(Exception):
+  """Training stopped on SIGTERM / SIGINT after saving a checkpoint; `--resume` continues."""
+
+  def __init__(self, message: str, signum: int):
+    super().__init__(message)
+    self.signum = signum
+
+
+class _StopSignals:
+  """The first SIGTERM or SIGINT asks the loop to stop after the compiled call in flight (it
+  saves a checkpoint and flushes the logs); a second one exits at once. Main thread only."""
+
+  SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+  def __init__(self):
+    self.signum, self._previous = None, {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    if self.signum is not None:
+      os._exit(128 + signum)
+    self.signum = signum
+    print(
+      f"\n{signal.Signals(signum).name}: stopping after the compiled call in flight to save a "
+      "checkpoint (send it again to exit at once).",
+      file=sys.stderr,
+      flush=True,
+    )
+
+  def __exit__(self, *exc):
+    for sig, previous in self._previous.items():
+      signal.signal(sig, previous)
+
+
 def train(
   config: ml_collections.ConfigDict,
   workdir: str | pathlib.Path,
   resume: bool = False,
   stop_after_calls: int | None = None,
   run: Run | None = None,
+  restart: bool = False,
 ):
   """Runs (or resumes) training; returns the final train state and the logged rows.
 
-  `stop_after_calls` ends the run early (as if interrupted) after that many compiled calls in
-  total, counting calls done before a resume; the learning-rate schedule is unaffected.
+  A fresh run refuses a workdir holding another run unless `restart` (which moves the old one
+  aside); see `run_io.Workdir`. `stop_after_calls` ends the run early (as if interrupted)
+  after that many compiled calls in total, counting calls done before a resume; the
+  learning-rate schedule is unaffected.
+
+  Raises:
+    Interrupted: on SIGTERM / SIGINT, after saving a checkpoint of the last finished call.
   """
   run = Run(config) if run is None else run
+  workdir = pathlib.Path(workdir)
+  owner = run_io.Workdir(workdir, run.config, resume=resume, restart=restart)
   checkpointer = run_io.Checkpointer(workdir, keep=config.checkpoints_to_keep)
-  start_call = 0
-  if resume:
-    update, state = checkpointer.restore(run.abstract_state)
-    start_call = update // config.updates_per_call
-  else:
-    state = run.initial_state()
-  logger = run_io.MetricsLogger(workdir, resume=resume)
-  if not resume:
-    row = {"frames": 0, **run.eval_metrics(state, random_policy=True), **run.eval_metrics(state)}
-    logger.write(0, row)
-  end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
-  state = _loop(run, state, start_call, end_call, logger, checkpointer)
-  if end_call == run.num_calls:
-    _finish(run, state, logger, pathlib.Path(workdir))
-  logger.close()
-  checkpointer.close()
+  try:
+    start_call = 0
+    if resume:
+      update, state = checkpointer.restore(run.abstract_state)
+      start_call = update // config.updates_per_call
+      logger = run_io.MetricsLogger(workdir, keep_until=update)
+    else:
+      state = run.initial_state()
+      logger = run_io.MetricsLogger(workdir)
+      random = run.eval_metrics(state, random_policy=True)
+      logger.write(0, {"frames": 0, **random, **run.eval_metrics(state)})
+    end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
+    with _StopSignals() as stop:
+      state = _loop(run, state, start_call, end_call, logger, checkpointer, stop)
+    if stop.signum is None and end_call == run.num_calls:
+      _finish(run, state, logger, workdir)
+    logger.close()
+    if stop.signum is not None:
+      raise Interrupted(
+        f"Stopped by {signal.Signals(stop.signum).name} at update {int(state.update)}; its "
+        f"checkpoint is in {checkpointer.directory}. Continue with the same command and "
+        "--resume.",
+        stop.signum,
+      )
+  finally:
+    checkpointer.close()
+    owner.close()
   return state, run_io.read_metrics(logger.path)
 
 
-def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer):
+def _check_loss(run: Run, metrics, update: int, checkpointer) -> None:
+  """Stops training when the loss is not finite or beyond `max_abs_loss` (divergence)."""
+  config, losses = run.config, (float(metrics["loss_max"]), float(metrics["loss"]))
+  if all(np.isfinite(x) and abs(x) <= config.max_abs_loss for x in losses):
+    return
+  last = checkpointer.latest_step()
+  kept = (
+    f"the last good checkpoint (update {last}) is kept in {checkpointer.directory}"
+    if last is not None
+    else "no checkpoint was saved yet"
+  )
+  raise FloatingPointError(
+    f"The loss diverged (max {losses[0]:.4g}, mean {losses[1]:.4g}, bound max_abs_loss="
+    f"{config.max_abs_loss:g}) during updates {update - config.updates_per_call}-{update}. "
+    f"Training stopped; {kept}. Lower agent.learner.learning_rate or tighten "
+    "agent.learner.max_grad_norm, then --resume."
+  )
+
+
+def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer, stop=None):
   config = run.config
   bar = tqdm(
     range(start_call, end_call),
@@ -133,32 +217,31 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer)
     state, metrics = run.chunk(run.reward_params, state)
     frames_since += run.frames_per_call
     last = call + 1 == end_call
-    if (call + 1) % config.log_every_calls and not last:
-      continue
-    metrics = jax.device_get(metrics)
-    update = int(state.update)
-    if not np.isfinite(metrics["loss_max"]):
-      raise FloatingPointError(
-        f"The loss became {metrics['loss_max']} during updates {update - config.updates_per_call}"
-        f"-{update}. Training stopped; the last good checkpoint (update "
-        f"{checkpointer.latest_step()}) is kept in {checkpointer.directory}. Lower "
-        "agent.learner.learning_rate or tighten agent.learner.max_grad_norm, then --resume."
+    if (call + 1) % config.log_every_calls == 0 or last:
+      metrics = jax.device_get(metrics)
+      update = int(state.update)
+      _check_loss(run, metrics, update, checkpointer)
+      elapsed = time.perf_counter() - tick
+      row = {
+        "frames": (call + 1) * run.frames_per_call,
+        "fps": frames_since / elapsed,
+        **trainer_lib.summarise(metrics),
+      }
+      if (call + 1) % config.eval_every_calls == 0 or last:
+        row.update(run.eval_metrics(state))
+      row = logger.write(update, row)
+      bar.set_postfix(
+        fps=f"{row['fps']:.0f}", vlm=f"{row['vlm_return']:.2f}", gt=f"{row['gt_return']:.2f}"
       )
-    elapsed = time.perf_counter() - tick
-    row = {
-      "frames": (call + 1) * run.frames_per_call,
-      "fps": frames_since / elapsed,
-      **trainer_lib.summarise(metrics),
-    }
-    if (call + 1) % config.eval_every_calls == 0 or last:
-      row.update(run.eval_metrics(state))
-    row = logger.write(update, row)
-    bar.set_postfix(
-      fps=f"{row['fps']:.0f}", vlm=f"{row['vlm_return']:.2f}", gt=f"{row['gt_return']:.2f}"
-    )
-    if (call + 1) % config.checkpoint_every_calls == 0 or last:
-      checkpointer.save(update, state)
-    tick, frames_since = time.perf_counter(), 0
+      if (call + 1) % config.checkpoint_every_calls == 0 or last:
+        checkpointer.save(update, state)
+      tick, frames_since = time.perf_counter(), 0
+    if stop is not None and stop.signum is not None:  # preempted: keep this call's work
+      if checkpointer.latest_step() != int(state.update):
+        _check_loss(run, jax.device_get(metrics), int(state.update), checkpointer)
+        checkpointer.save(int(state.update), state)
+      logger.flush()
+      break
   return state
 
 
@@ -185,7 +268,15 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)  # orbax logs every file it writes at INFO
   if _WORKDIR.value is None:
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
-  _, rows = train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value)
+  try:
+    _, rows = train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value, restart=_RESTART.value)
+  except Interrupted as e:
+    print(e, file=sys.stderr)
+    sys.exit(128 + e.signum)
+  except (ValueError, FileNotFoundError, FileExistsError, RuntimeError, FloatingPointError) as e:
+    logging.flush()
+    print(f"error: {e}", file=sys.stderr)  # the last thing printed
+    sys.exit(1)
   last = rows[-1]
   print({k: round(v, 4) for k, v in last.items() if isinstance(v, float)})
 

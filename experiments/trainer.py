@@ -358,6 +358,17 @@ def check_config(config: ml_collections.ConfigDict) -> None:
       f"eval_envs={config.eval_envs} must be a multiple of the {devices} devices",
     ),
     (config.unroll_length >= 1, f"unroll_length must be >= 1, got {config.unroll_length}"),
+    (config.total_frames >= 1, f"total_frames must be >= 1, got {config.total_frames}"),
+    (config.eval_envs >= 1, f"eval_envs must be >= 1, got {config.eval_envs}"),
+    *(
+      (config[k] >= 1, f"{k} must be >= 1 (a number of compiled calls), got {config[k]}")
+      for k in ("log_every_calls", "eval_every_calls", "checkpoint_every_calls")
+    ),
+    (
+      config.checkpoints_to_keep >= 1,
+      f"checkpoints_to_keep must be >= 1 (0 would keep none), got {config.checkpoints_to_keep}",
+    ),
+    (config.max_abs_loss > 0, f"max_abs_loss must be > 0, got {config.max_abs_loss}"),
     (config.updates_per_call >= 1, f"updates_per_call must be >= 1, got {config.updates_per_call}"),
     (
       0.0 < config.learner_discount <= 1.0,

@@ -88,7 +88,7 @@ def test_nan_stops_training_and_keeps_last_good_checkpoint(run, tmp_path):
     agent=state.agent._replace(params=jax.tree.map(lambda p: p * np.nan, state.agent.params))
   )
   checkpointer = run_io.Checkpointer(tmp_path)
-  logger = run_io.MetricsLogger(tmp_path, resume=True)
+  logger = run_io.MetricsLogger(tmp_path)
   with pytest.raises(FloatingPointError, match=r"last good checkpoint \(update 4\)"):
     train_lib._loop(run, poisoned, 2, 4, logger, checkpointer)
   assert checkpointer.latest_step() == 4

@@ -50,6 +50,11 @@ class RewardOutput(NamedTuple):
 
 
 def _check_goals(goals: Sequence[str]) -> tuple[str, ...]:
+  if isinstance(goals, str):
+    raise ValueError(
+      f"goals must be a sequence of goal strings, got the single string {goals!r}; "
+      "wrap it in a list: [goal]."
+    )
   goals = tuple(goals)
   if not goals:
     raise ValueError("the goal list is empty; a reward model needs at least one goal.")
@@ -156,7 +161,21 @@ class RewardModel:
     """
     if temperature is not None:
       rewards.validate_temperature(temperature)  # the model's is checked at construction
+    self._check_goal_ids(goal_ids)
     return self._probability(self.params, image_emb, goal_ids, temperature)
+
+  def _check_goal_ids(self, goal_ids) -> None:
+    """Out-of-range ids would be clamped by JAX indexing and scored against another goal:
+    checked wherever the ids are concrete (host calls); inside jit the caller guarantees
+    0 <= id < num_goals (environments draw ids from their own goal pools)."""
+    if isinstance(goal_ids, jax.core.Tracer):
+      return
+    ids = np.asarray(goal_ids)
+    if ids.size and (ids.min() < 0 or ids.max() >= self.num_goals):
+      raise ValueError(
+        f"goal_ids must be in [0, {self.num_goals}) (indices into the {self.num_goals} goals), "
+        f"got values from {ids.min()} to {ids.max()}."
+      )
 
   def _probability(self, params: RewardParams, image_emb, goal_ids, temperature=None):
     goal_emb = params.goal_emb[goal_ids]
@@ -178,6 +197,7 @@ class RewardModel:
     chex.assert_rank([frames, goal_ids], [4, 1])
     chex.assert_type(frames, jnp.uint8)
     chex.assert_equal(frames.shape[0], goal_ids.shape[0])
+    self._check_goal_ids(goal_ids)
     image_emb = self.clip.image_embed_fn(params.image, frames)
     probability = self._probability(params, image_emb, goal_ids)
     if self.kind == "vlm":

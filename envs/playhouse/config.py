@@ -98,7 +98,7 @@ class PlayhouseConfig:
   fov_degrees: float = 70.0
   max_steps: int = 128  # time limit; reaching it truncates the episode
   families: tuple[str, ...] = FAMILY_NAMES  # goal families in `env.goals`
-  heldout: bool = False  # default goal pool of `reset` (reset_state's `heldout` overrides)
+  heldout: bool = False  # default goal pool of the standalone `reset` (its `heldout` overrides)
   terminate_on_success: bool = True  # False: only the time limit ends episodes
   move_step: float = 0.5
   turn_degrees: float = 30.0  # 360 / turn_degrees headings
@@ -110,18 +110,30 @@ class PlayhouseConfig:
   map_cell_px: int = 8  # top-down map: pixels per cell
 
   def __post_init__(self):
-    assert 1 <= self.min_rooms <= self.max_rooms <= 4, "rooms must be in [1, 4]"
+    """Clear errors naming the field, its value and the allowed range (bad configs fail here)."""
     min_grid = 9 if self.max_rooms >= 2 else 8
-    assert min_grid <= self.grid_size <= 16, f"grid_size must be in [{min_grid}, 16]"
-    assert self.num_objects >= 2 and self.num_furniture >= 0
-    assert self.height % 2 == 0 and self.height >= 16 and self.width >= 16
-    assert 10.0 <= self.fov_degrees <= 150.0
-    assert self.max_steps >= 1
-    assert self.families and set(self.families) <= set(FAMILY_NAMES), self.families
     headings = 360.0 / self.turn_degrees
-    assert abs(headings - round(headings)) < 1e-6, "turn_degrees must divide 360"
-    assert 0.0 < self.agent_radius < 0.5 and 0.0 < self.move_step < 1.0 - self.agent_radius
-    assert 1 <= self.sprite_layers <= self.num_objects
+    checks = [
+      (1 <= self.min_rooms <= self.max_rooms <= 4, "min_rooms <= max_rooms, both in [1, 4]"),
+      (min_grid <= self.grid_size <= 16, f"grid_size in [{min_grid}, 16]"),
+      (self.num_objects >= 2, "num_objects >= 2"),
+      (self.num_furniture >= 0, "num_furniture >= 0"),
+      (self.height % 2 == 0 and self.height >= 16, "height even and >= 16"),
+      (self.width >= 16, "width >= 16"),
+      (10.0 <= self.fov_degrees <= 150.0, "fov_degrees in [10, 150]"),
+      (self.max_steps >= 1, "max_steps >= 1"),
+      (
+        bool(self.families) and set(self.families) <= set(FAMILY_NAMES),
+        f"families a non-empty subset of {FAMILY_NAMES}",
+      ),
+      (abs(headings - round(headings)) < 1e-6, "turn_degrees dividing 360"),
+      (0.0 < self.agent_radius < 0.5, "agent_radius in (0, 0.5)"),
+      (0.0 < self.move_step < 1.0 - self.agent_radius, "move_step in (0, 1 - agent_radius)"),
+      (1 <= self.sprite_layers <= self.num_objects, "sprite_layers in [1, num_objects]"),
+    ]
+    bad = [rule for ok, rule in checks if not ok]
+    if bad:
+      raise ValueError(f"Bad PlayhouseConfig: needs {'; '.join(bad)}. Got {self}.")
 
   @property
   def num_headings(self) -> int:

@@ -21,6 +21,8 @@ from ml_collections import config_dict
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  if arg not in (None, "smoke"):
+    raise ValueError(f"Unknown config argument {arg!r}: this config takes ':smoke' or nothing.")
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.env = ml_collections.ConfigDict(
@@ -74,6 +76,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.eval_every_calls = 40
   c.checkpoint_every_calls = 40
   c.checkpoints_to_keep = 2
+  c.max_abs_loss = 1e6  # a loss beyond this (or not finite) stops the run: divergence
   c.quiet = False
   if arg == "smoke":
     c.num_envs, c.unroll_length, c.updates_per_call = 8, 8, 2

@@ -1,0 +1,240 @@
+"""Runs never lose work: workdir ownership, resume checks, preemption, metrics, bad inputs."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from agents import impala
+from envs.playhouse import PlayhouseConfig
+from experiments import run_io
+from experiments import train as train_lib
+from experiments import trainer as trainer_lib
+from experiments.configs import playhouse_find
+from vlm_rewards.reward_model import RewardModel
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CALLS = 40  # compiled calls of 2 updates x 8 envs x 8 steps
+
+
+def overrides(model_dir) -> dict:
+  return {
+    "reward.model": str(model_dir),
+    "total_frames": 8 * 8 * 2 * CALLS,
+    "env.max_steps": 12,
+    "eval_envs": 8,
+    "eval_every_calls": 1000,
+    "checkpoint_every_calls": 3,
+    "quiet": True,
+  }
+
+
+def smoke_config(model_dir):
+  c = playhouse_find.get_config("smoke")
+  for key, value in overrides(model_dir).items():
+    *path, name = key.split(".")
+    node = c
+    for part in path:
+      node = node[part]
+    node[name] = value
+  return c
+
+
+# ----------------------------------------------------------------------------- workdir
+
+
+def test_fresh_run_refuses_an_occupied_workdir_and_restart_moves_it_aside(tmp_path):
+  config = playhouse_find.get_config("smoke")
+  run_io.Workdir(tmp_path / "run", config).close()
+  (tmp_path / "run" / "metrics.jsonl").write_text('{"step": 0}\n')
+  with pytest.raises(FileExistsError, match="holds another run .*--resume.*--restart"):
+    run_io.Workdir(tmp_path / "run", config)
+  owner = run_io.Workdir(tmp_path / "run", config, restart=True)
+  owner.close()
+  assert (owner.moved_to / "metrics.jsonl").read_text() == '{"step": 0}\n'  # nothing deleted
+  assert not (tmp_path / "run" / "metrics.jsonl").exists()
+  assert json.loads((tmp_path / "run" / "config.json").read_text())["seed"] == 0
+
+
+def test_a_lock_keeps_a_second_process_out(tmp_path):
+  config = playhouse_find.get_config("smoke")
+  first = run_io.Workdir(tmp_path, config)
+  with pytest.raises(RuntimeError, match="Another process is training"):
+    run_io.Workdir(tmp_path, config, resume=True)
+  first.close()
+  run_io.Workdir(tmp_path, config, resume=True).close()
+
+
+def test_resume_checks_the_config_and_records_allowed_changes(tmp_path):
+  config = playhouse_find.get_config("smoke")
+  run_io.Workdir(tmp_path, config).close()
+  changed = playhouse_find.get_config("smoke")
+  changed.seed, changed.reward.threshold = 1, 0.5
+  with pytest.raises(ValueError, match=r"reward.threshold: 0.7 -> 0.5; seed: 0 -> 1"):
+    run_io.Workdir(tmp_path, changed, resume=True)
+  longer = playhouse_find.get_config("smoke")
+  longer.total_frames *= 2
+  run_io.Workdir(tmp_path, longer, resume=True).close()
+  change = json.loads((tmp_path / "config_changes.jsonl").read_text())
+  assert change == {"total_frames": [384, 768]}
+
+
+def test_resume_drops_rows_after_the_checkpoint_and_a_torn_line(tmp_path):
+  rows = "".join(json.dumps({"step": s, "x": s}) + "\n" for s in (0, 2, 4, 6))
+  (tmp_path / "metrics.jsonl").write_text(rows + '{"step": 8, "x"')
+  logger = run_io.MetricsLogger(tmp_path, keep_until=4)
+  logger.write(6, {"x": 60})
+  logger.close()
+  assert [(r["step"], r["x"]) for r in run_io.read_metrics(tmp_path / "metrics.jsonl")] == [
+    (0, 0),
+    (2, 2),
+    (4, 4),
+    (6, 60),
+  ]
+
+
+def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
+  state = {"w": jnp.arange(4.0)}
+  checkpointer = run_io.Checkpointer(tmp_path, keep=3)
+  checkpointer.save(1, state)
+  checkpointer.save(2, jax.tree.map(lambda x: x + 1, state))
+  for f in (checkpointer.directory / "2").rglob("*"):
+    if f.is_file():
+      f.write_bytes(b"garbage")
+  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), state)
+  step, restored = checkpointer.restore(abstract)
+  assert step == 1 and np.array_equal(restored["w"], np.arange(4.0))
+  for f in (checkpointer.directory / "1").rglob("*"):
+    if f.is_file():
+      f.write_bytes(b"garbage")
+  with pytest.raises(ValueError, match="nothing was deleted"):
+    checkpointer.restore(abstract)
+  checkpointer.close()
+  assert (checkpointer.directory / "2").exists()
+
+
+# ----------------------------------------------------------------------------- bad inputs
+
+
+@pytest.mark.parametrize(
+  "key, value",
+  [
+    ("checkpoints_to_keep", 0),
+    ("log_every_calls", 0),
+    ("checkpoint_every_calls", 0),
+    ("eval_every_calls", 0),
+    ("eval_envs", 0),
+  ],
+)
+def test_bad_run_values_are_named_before_compiling(key, value):
+  config = playhouse_find.get_config("smoke")
+  config[key] = value
+  with pytest.raises(ValueError, match=f"{key} must be >= 1"):
+    trainer_lib.check_config(config)
+
+
+@pytest.mark.parametrize(
+  "field, value, message",
+  [("families", ("fly",), "families a non-empty subset"), ("height", 7, "height even")],
+)
+def test_bad_env_values_are_named(field, value, message):
+  with pytest.raises(ValueError, match=message):
+    PlayhouseConfig(**{field: value})
+
+
+def test_config_argument_typo_and_negative_learning_rate_fail_clearly():
+  with pytest.raises(ValueError, match="Unknown config argument 'smok'"):
+    playhouse_find.get_config("smok")
+  with pytest.raises(ValueError, match="learning_rate must be > 0"):
+    impala.ImpalaConfig(learning_rate=-1e-3)
+
+
+def test_divergence_stops_like_a_nan_and_says_no_checkpoint_yet(tmp_path):
+  config = playhouse_find.get_config("smoke")
+  fake_run = type("FakeRun", (), {"config": config})()
+  checkpointer = run_io.Checkpointer(tmp_path)
+  with pytest.raises(FloatingPointError, match="diverged.*no checkpoint was saved yet"):
+    train_lib._check_loss(fake_run, {"loss_max": 1.0, "loss": -1e20}, 4, checkpointer)
+  train_lib._check_loss(fake_run, {"loss_max": 1.0, "loss": 0.5}, 4, checkpointer)
+  checkpointer.close()
+
+
+def test_goal_ids_out_of_range_and_a_single_string_goal_list(tiny_clip):
+  model = RewardModel(tiny_clip, ["a red ball", "a blue cube", "a car"])
+  frames = np.zeros((1, 32, 32, 3), np.uint8)
+  with pytest.raises(ValueError, match=r"goal_ids must be in \[0, 3\).*100"):
+    model.score(model.params, frames, np.array([100], np.int32))
+  with pytest.raises(ValueError, match="single string 'a red ball'.*\\[goal\\]"):
+    RewardModel(tiny_clip, "a red ball")
+
+
+def test_benchmarks_write_no_results_without_out(monkeypatch):
+  sys.path.insert(0, str(ROOT / "benchmarks"))
+  import train_throughput  # noqa: PLC0415
+
+  monkeypatch.setattr(sys, "argv", ["train_throughput.py"])
+  assert train_throughput.parse_args().out is None
+
+
+# ----------------------------------------------------------------------------- signals
+
+
+def _start(workdir, model_dir, resume=False):
+  args = [f"--config.{k}={v}" for k, v in overrides(model_dir).items()]
+  command = [
+    sys.executable,
+    "-m",
+    "experiments.train",
+    "--config=experiments/configs/playhouse_find.py:smoke",
+    f"--workdir={workdir}",
+    *args,
+  ] + (["--resume"] if resume else [])
+  env = {**os.environ, "PYTHONPATH": str(ROOT)}
+  return subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_rows(workdir: pathlib.Path, rows: int, proc, timeout=300):
+  start = time.time()
+  while time.time() - start < timeout:
+    path = workdir / "metrics.jsonl"
+    if path.exists() and len(run_io.read_metrics(path)) >= rows:
+      return
+    assert proc.poll() is None, proc.stderr.read()[-3000:]
+    time.sleep(0.05)
+  raise TimeoutError(workdir)
+
+
+def test_sigterm_sigint_and_sigkill_then_resume_equal_an_uninterrupted_run(tiny_clip_dirs, tmp_path):
+  """Three training subprocesses, interrupted mid-run, resumed in this process; each ends
+  with the parameters and metrics rows of an uninterrupted run."""
+  model = tiny_clip_dirs["flax"]
+  signals = {"sigterm": signal.SIGTERM, "sigint": signal.SIGINT, "sigkill": signal.SIGKILL}
+  procs = {name: _start(tmp_path / name, model) for name in signals}
+  for name, proc in procs.items():
+    _wait_for_rows(tmp_path / name, 5, proc)  # past step 0 and the first checkpoint (update 6)
+    proc.send_signal(signals[name])
+  for name, proc in procs.items():
+    stderr = proc.communicate(timeout=300)[1]
+    assert proc.returncode in (128 + signals[name], -signals[name]), stderr[-3000:]
+    if name != "sigkill":
+      assert f"Stopped by {name.upper()}" in stderr and "--resume" in stderr.splitlines()[-1]
+      saved = run_io.Checkpointer(tmp_path / name).latest_step()
+      logged = run_io.read_metrics(tmp_path / name / "metrics.jsonl")[-1]["step"]
+      assert saved >= logged  # at most the call in flight is lost
+    assert not list((tmp_path / name).rglob("*.orbax-checkpoint-tmp*")) or name == "sigkill"
+  run = train_lib.Run(smoke_config(model))
+  reference, reference_rows = train_lib.train(run.config, tmp_path / "reference", run=run)
+  strip = lambda rows: [{k: v for k, v in r.items() if k != "fps"} for r in rows]
+  for name in signals:
+    resumed, rows = train_lib.train(run.config, tmp_path / name, resume=True, run=run)
+    for a, b in zip(jax.tree.leaves(reference.agent), jax.tree.leaves(resumed.agent), strict=True):
+      np.testing.assert_array_equal(a, b)
+    assert strip(rows) == strip(reference_rows), name

@@ -212,7 +212,7 @@ def _wait_for_rows(workdir: pathlib.Path, rows: int, proc, timeout=300):
   raise TimeoutError(workdir)
 
 
-def test_sigterm_sigint_and_sigkill_then_resume_equal_an_uninterrupted_run(tiny_clip_dirs, tmp_path):
+def test_sigterm_sigint_and_sigkill_then_resume_like_an_uninterrupted_run(tiny_clip_dirs, tmp_path):
   """Three training subprocesses, interrupted mid-run, resumed in this process; each ends
   with the parameters and metrics rows of an uninterrupted run."""
   model = tiny_clip_dirs["flax"]

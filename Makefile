@@ -27,7 +27,7 @@ train: install
 
 test: install-test
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 --dist worksteal
 
 lint: install-test
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -39,6 +39,7 @@ _MODELS = flags.DEFINE_string(
   "models", "bundled_S=bundled", "comma-separated name=path (a HF folder, or 'bundled')"
 )
 _OUT = flags.DEFINE_string("out", "runs/offline_pr", "output directory")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "replace the results already in --out")
 _SEED = flags.DEFINE_integer("seed", 1234, "dataset seed")
 _ENVS = flags.DEFINE_integer("num_envs", 32, "episodes per rollout")
 _STEPS = flags.DEFINE_integer("episode_steps", 64, "steps per episode")
@@ -204,6 +205,11 @@ def main(argv) -> None:
   del argv
   models = parse_models(_MODELS.value)  # before the (slow) datasets
   out = pathlib.Path(_OUT.value)
+  if (out / "offline_pr.json").exists() and not _OVERWRITE.value:
+    raise app.UsageError(
+      f"{out / 'offline_pr.json'} holds earlier results: pass --overwrite to replace them, or "
+      "another --out."
+    )
   out.mkdir(parents=True, exist_ok=True)
   datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(_FAMILIES.value)}
   results, table = {}, {}

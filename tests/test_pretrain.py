@@ -64,6 +64,7 @@ def _loss_floor(match: np.ndarray) -> float:
   return float(np.mean(np.log(match.sum(axis=1))))
 
 
+@pytest.mark.long
 def test_a_few_steps_lower_the_loss(tokenizer):
   model = pretrain.init_model(pretrain.make_clip_config(TINY, max_text_length=MAX_LEN), seed=0)
   optimizer = pretrain.make_optimizer(1e-3, warmup_steps=10, total_steps=120, weight_decay=0.0)
@@ -92,6 +93,7 @@ def _latest_step(workdir) -> int | None:
     checkpointer.close()
 
 
+@pytest.mark.long
 def test_train_loop_checkpoints_and_resumes(tokenizer, tmp_path):
   model = pretrain.init_model(pretrain.make_clip_config(TINY, max_text_length=MAX_LEN), seed=0)
   optimizer = pretrain.make_optimizer(1e-3, warmup_steps=1, total_steps=4)

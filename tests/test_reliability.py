@@ -11,6 +11,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+import orbax.checkpoint as ocp
 import pytest
 
 from agents import impala
@@ -35,17 +36,6 @@ def overrides(model_dir) -> dict:
     "checkpoint_every_calls": 3,
     "quiet": True,
   }
-
-
-def smoke_config(model_dir):
-  c = playhouse_find.get_config("smoke")
-  for key, value in overrides(model_dir).items():
-    *path, name = key.split(".")
-    node = c
-    for part in path:
-      node = node[part]
-    node[name] = value
-  return c
 
 
 # ----------------------------------------------------------------------------- workdir
@@ -187,7 +177,8 @@ def test_benchmarks_write_no_results_without_out(monkeypatch):
 # ----------------------------------------------------------------------------- signals
 
 
-def _start(workdir, model_dir, resume=False):
+def _start(workdir, model_dir, cache, resume=False):
+  """A training subprocess; XLA's compilation cache in `cache` is shared by all of them."""
   args = [f"--config.{k}={v}" for k, v in overrides(model_dir).items()]
   command = [
     sys.executable,
@@ -197,8 +188,20 @@ def _start(workdir, model_dir, resume=False):
     f"--workdir={workdir}",
     *args,
   ] + (["--resume"] if resume else [])
-  env = {**os.environ, "PYTHONPATH": str(ROOT)}
+  env = {
+    **os.environ,
+    "PYTHONPATH": str(ROOT),
+    "JAX_COMPILATION_CACHE_DIR": str(cache),
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+  }
   return subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc, codes=(0,)) -> str:
+  stderr = proc.communicate(timeout=600)[1]
+  assert proc.returncode in codes, stderr[-3000:]
+  return stderr
 
 
 def _wait_for_rows(workdir: pathlib.Path, rows: int, proc, timeout=300):
@@ -212,29 +215,37 @@ def _wait_for_rows(workdir: pathlib.Path, rows: int, proc, timeout=300):
   raise TimeoutError(workdir)
 
 
+def _final_params(workdir: pathlib.Path):
+  """The parameters of the last checkpoint, read without the run's structure."""
+  checkpointer = ocp.StandardCheckpointer()
+  steps = sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit())
+  state = checkpointer.restore((workdir / "checkpoints" / str(steps[-1]) / "default").resolve())
+  checkpointer.close()
+  return steps[-1], jax.tree.leaves(state["agent"])
+
+
+@pytest.mark.long
 def test_sigterm_sigint_and_sigkill_then_resume_like_an_uninterrupted_run(tiny_clip_dirs, tmp_path):
-  """Three training subprocesses, interrupted mid-run, resumed in this process; each ends
-  with the parameters and metrics rows of an uninterrupted run."""
-  model = tiny_clip_dirs["flax"]
-  signals = {"sigterm": signal.SIGTERM, "sigint": signal.SIGINT, "sigkill": signal.SIGKILL}
-  procs = {name: _start(tmp_path / name, model) for name in signals}
-  for name, proc in procs.items():
-    _wait_for_rows(tmp_path / name, 5, proc)  # past step 0 and the first checkpoint (update 6)
-    proc.send_signal(signals[name])
-  for name, proc in procs.items():
-    stderr = proc.communicate(timeout=300)[1]
-    assert proc.returncode in (128 + signals[name], -signals[name]), stderr[-3000:]
-    if name != "sigkill":
-      assert f"Stopped by {name.upper()}" in stderr and "--resume" in stderr.splitlines()[-1]
-      saved = run_io.Checkpointer(tmp_path / name).latest_step()
-      logged = run_io.read_metrics(tmp_path / name / "metrics.jsonl")[-1]["step"]
-      assert saved >= logged  # at most the call in flight is lost
-    assert not list((tmp_path / name).rglob("*.orbax-checkpoint-tmp*")) or name == "sigkill"
-  run = train_lib.Run(smoke_config(model))
-  reference, reference_rows = train_lib.train(run.config, tmp_path / "reference", run=run)
+  """One run, interrupted by SIGTERM, resumed and interrupted by SIGINT, resumed and killed,
+  then resumed to the end: the parameters and metrics rows of an uninterrupted run."""
+  model, cache, workdir = tiny_clip_dirs["flax"], tmp_path / "xla_cache", tmp_path / "run"
+  _finish(_start(tmp_path / "reference", model, cache))  # compiles once, for all of them
+  for rows, sig in ((5, signal.SIGTERM), (10, signal.SIGINT), (15, signal.SIGKILL)):
+    proc = _start(workdir, model, cache, resume=sig != signal.SIGTERM)
+    _wait_for_rows(workdir, rows, proc)  # a few calls after the last checkpoint
+    proc.send_signal(sig)
+    stderr = _finish(proc, (128 + sig, -sig))
+    if sig != signal.SIGKILL:
+      assert f"Stopped by {sig.name}" in stderr and "--resume" in stderr.splitlines()[-1]
+      saved = run_io.Checkpointer(workdir).latest_step()
+      logged = run_io.read_metrics(workdir / "metrics.jsonl")[-1]["step"]
+      assert saved >= logged and saved < 2 * CALLS  # at most the call in flight was lost
+      assert not list(workdir.rglob("*orbax-checkpoint-tmp*"))
+  _finish(_start(workdir, model, cache, resume=True))
   strip = lambda rows: [{k: v for k, v in r.items() if k != "fps"} for r in rows]
-  for name in signals:
-    resumed, rows = train_lib.train(run.config, tmp_path / name, resume=True, run=run)
-    for a, b in zip(jax.tree.leaves(reference.agent), jax.tree.leaves(resumed.agent), strict=True):
-      np.testing.assert_array_equal(a, b)
-    assert strip(rows) == strip(reference_rows), name
+  reference_rows = run_io.read_metrics(tmp_path / "reference" / "metrics.jsonl")
+  assert strip(run_io.read_metrics(workdir / "metrics.jsonl")) == strip(reference_rows)
+  (step, reference), (resumed_step, params) = map(_final_params, (tmp_path / "reference", workdir))
+  assert step == resumed_step == 2 * CALLS
+  for a, b in zip(reference, params, strict=True):
+    np.testing.assert_array_equal(a, b)

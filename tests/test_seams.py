@@ -81,6 +81,7 @@ def _beats_random(rows, pool: str, margin: float):
   assert final > random_rate + margin, (random_rate, final)
 
 
+@pytest.mark.long
 def test_a_tiny_environment_trains_through_the_unchanged_trainer(monkeypatch, tmp_path):
   monkeypatch.setitem(registry.ENVS, "corridor", Corridor)
   config = _ground_truth_config(num_envs=32, unroll_length=8, updates_per_call=8)
@@ -94,6 +95,7 @@ def test_a_tiny_environment_trains_through_the_unchanged_trainer(monkeypatch, tm
   _beats_random(rows, "train", 0.2)  # measured: 0.48 against random 0.15 after 25k frames
 
 
+@pytest.mark.long
 def test_a_second_agent_trains_through_the_unchanged_trainer(monkeypatch, tmp_path):
   monkeypatch.setitem(registry.AGENTS, "reinforce", make_reinforce)
   config = _ground_truth_config()

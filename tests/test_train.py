@@ -41,6 +41,7 @@ def _params(state):
   return jax.tree.leaves(jax.device_get(state.agent.params))
 
 
+@pytest.mark.long
 def test_run_leaves_metrics_plot_gif_and_checkpoints(run, tmp_path):
   state, rows = train_lib.train(run.config, tmp_path, run=run)
   assert int(state.update) == 8
@@ -151,6 +152,7 @@ print(json.dumps({"max_param_diff": diff}))
 """
 
 
+@pytest.mark.long
 def test_four_devices_match_one_device(tiny_clip_dirs):
   env = {
     **os.environ,
@@ -180,6 +182,7 @@ def test_every_config_builds_valid_parts(name, arg):
   registry.make_agent(config.agent, env.num_actions, trainer_lib.num_updates(config))
 
 
+@pytest.mark.long
 def test_ground_truth_reward_agent_beats_random_on_find(tmp_path):
   """The learner works: with the ground-truth reward (a sanity baseline, not the paper's
   method) a one-room Find agent on the bundled CLIP's embedding clearly beats random play
@@ -188,7 +191,7 @@ def test_ground_truth_reward_agent_beats_random_on_find(tmp_path):
   config.reward.source = "ground_truth"
   config.agent.learner.lr_schedule = "constant"  # a short run: do not decay the rate to 0
   config.total_frames = 64 * 16 * 8 * 24
-  config.eval_envs = 256
+  config.eval_envs = 128
   config.log_every_calls = config.eval_every_calls = config.checkpoint_every_calls = 24
   config.quiet = True
   _, rows = train_lib.train(config, tmp_path)

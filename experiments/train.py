@@ -4,8 +4,11 @@
   python -m experiments.train --config=experiments/configs/playhouse_find.py:smoke --workdir=DIR
   python -m experiments.train --config=... --config.total_frames=200000 --workdir=DIR --resume
 
-Leaves in DIR: metrics.jsonl, tensorboard/, checkpoints/, returns.png (VLM against
-ground-truth return, the analogue of the paper's Fig. 3) and eval.gif.
+Leaves in DIR: config.json, metrics.jsonl, tensorboard/, checkpoints/, returns.png (VLM against
+ground-truth return, the analogue of the paper's Fig. 3) and eval.gif. A DIR holding another
+run is refused unless --resume (continue; the config must match) or --restart (the old run is
+moved to DIR.old-<time>). SIGTERM / Ctrl-C saves a checkpoint after the call in flight and
+exits with status 128 + signal; --resume continues exactly.
 """
 
 import functools

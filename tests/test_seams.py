@@ -82,9 +82,12 @@ def _beats_random(rows, pool: str, margin: float):
 
 
 @pytest.mark.long
-def test_a_tiny_environment_trains_through_the_unchanged_trainer(monkeypatch, tmp_path):
+def test_a_tiny_environment_trains_through_the_unchanged_trainer(
+  monkeypatch, tmp_path, tiny_clip_dirs
+):
   monkeypatch.setitem(registry.ENVS, "corridor", Corridor)
   config = _ground_truth_config(num_envs=32, unroll_length=8, updates_per_call=8)
+  config.reward.model = str(tiny_clip_dirs["flax"])  # pixels torso: CLIP gives the goal only
   config.env = {"name": "corridor", "max_steps": 6}
   config.agent.network.update(torso="cnn", hidden_size=64)
   config.agent.learner.lr_schedule = "constant"

@@ -67,15 +67,17 @@ class Workdir:
         "--workdir."
       )
     elif held:
-      self.moved_to = self._move_aside(held)
+      self.moved_to = self._move_aside()
     (self.path / "config.json").write_text(config.to_json_best_effort(indent=2) + "\n")
 
-  def _move_aside(self, names) -> pathlib.Path:
+  def _move_aside(self) -> pathlib.Path:
+    """Moves everything of the old run (plots and GIFs included) but the lock aside."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     aside = self.path.with_name(f"{self.path.name}.old-{stamp}")
     aside.mkdir()
-    for name in names:
-      (self.path / name).rename(aside / name)
+    for entry in self.path.iterdir():
+      if entry.name != ".lock":
+        entry.rename(aside / entry.name)
     return aside
 
   def _check_resume(self, config) -> None:
@@ -165,7 +167,7 @@ def read_metrics(path: str | pathlib.Path) -> list[dict[str, float]]:
 
 
 class Checkpointer:
-  """Orbax checkpoints of a pytree train state, every `every` updates, keeping the last `keep`."""
+  """Orbax checkpoints of a pytree train state, keeping the last `keep` (>= 1)."""
 
   def __init__(self, workdir: str | pathlib.Path, keep: int = 2):
     if keep < 1:

@@ -45,11 +45,13 @@ def test_fresh_run_refuses_an_occupied_workdir_and_restart_moves_it_aside(tmp_pa
   config = playhouse_find.get_config("smoke")
   run_io.Workdir(tmp_path / "run", config).close()
   (tmp_path / "run" / "metrics.jsonl").write_text('{"step": 0}\n')
+  (tmp_path / "run" / "returns.png").write_bytes(b"old plot")
   with pytest.raises(FileExistsError, match="holds another run .*--resume.*--restart"):
     run_io.Workdir(tmp_path / "run", config)
   owner = run_io.Workdir(tmp_path / "run", config, restart=True)
   owner.close()
   assert (owner.moved_to / "metrics.jsonl").read_text() == '{"step": 0}\n'  # nothing deleted
+  assert (owner.moved_to / "returns.png").read_bytes() == b"old plot"  # nor overwritten later
   assert not (tmp_path / "run" / "metrics.jsonl").exists()
   assert json.loads((tmp_path / "run" / "config.json").read_text())["seed"] == 0
 

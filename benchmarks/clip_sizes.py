@@ -22,21 +22,21 @@ REFERENCE = pretrain.ClipSize(128, 4, 4, 8, 32, 1, 2, 64)
 
 def image_fps(size: pretrain.ClipSize, batch: int, repeats: int) -> float:
   """Best-of-`repeats` frames/s of frames_to_pixels + the image tower + projection."""
-  model = pretrain.init_model(pretrain.make_clip_config(size), seed=0)
+  model, params = pretrain.init_model(pretrain.make_clip_config(size), seed=0)
   embed = jax.jit(lambda p, f: model.get_image_features(pretrain.frames_to_pixels(f), params=p))
   frames = jnp.asarray(np.random.default_rng(0).integers(0, 256, (batch, 64, 64, 3), np.uint8))
-  embed(model.params, frames).block_until_ready()
+  embed(params, frames).block_until_ready()
   best = float("inf")
   for _ in range(repeats):
     t0 = time.perf_counter()
-    embed(model.params, frames).block_until_ready()
+    embed(params, frames).block_until_ready()
     best = min(best, time.perf_counter() - t0)
   return batch / best
 
 
 def param_megabytes(size: pretrain.ClipSize) -> float:
-  model = pretrain.init_model(pretrain.make_clip_config(size), seed=0)
-  return 4 * sum(x.size for x in jax.tree.leaves(model.params)) / 1e6
+  _, params = pretrain.init_model(pretrain.make_clip_config(size), seed=0)
+  return 4 * sum(x.size for x in jax.tree.leaves(params)) / 1e6
 
 
 def main() -> None:

@@ -7,6 +7,11 @@ rollout's worth of the pool is replaced every `data.refresh_every` steps, so the
 changing during training. Each batch draws frames without replacement, one true caption per
 frame (never a held-out composition), and the multi-positive `match` matrix of the loss.
 The workdir gets metrics.jsonl, orbax checkpoints, `model/` and `summary.json`.
+
+Data parallel over every device; multi-process like `experiments.train` (the flags of
+`experiments.distributed`, or `python -m experiments.launch_local ... experiments.pretrain_clip
+...`). Every process builds the same batches from the seed (the frame pool is replicated, not
+split) and feeds its devices' rows; process 0 writes the metrics, the model and the summary.
 """
 
 import json
@@ -20,10 +25,11 @@ import numpy as np
 import optax
 import transformers
 from absl import app
+from jax.sharding import Mesh
 from ml_collections import config_flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import clip_data
+from experiments import clip_data, distributed
 from experiments.run_io import Checkpointer, MetricsLogger
 from vlm_rewards import pretrain
 
@@ -121,6 +127,7 @@ def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
 
 def train_with_checkpoints(
   model: transformers.FlaxCLIPModel,
+  params,
   batches: Iterable[Mapping[str, np.ndarray]],
   optimizer: optax.GradientTransformation,
   num_steps: int,
@@ -128,10 +135,13 @@ def train_with_checkpoints(
   checkpoint_every: int,
   log_every: int = 50,
   log_fn: Callable[[int, dict], None] | None = None,
+  mesh: Mesh | None = None,
 ) -> tuple[pretrain.TrainState, list[dict]]:
   """`pretrain.train`, resuming from the latest checkpoint in `workdir/checkpoints` if there is
   one, and saving the TrainState every `checkpoint_every` steps and at `num_steps`."""
-  state = pretrain.create_train_state(model.params, optimizer)
+  state = pretrain.create_train_state(params, optimizer)
+  if mesh is not None:
+    state = pretrain.replicate(state, mesh)
   checkpointer = Checkpointer(workdir)
   if checkpointer.latest_step() is not None:
     abstract = jax.tree.map(
@@ -145,24 +155,33 @@ def train_with_checkpoints(
 
   try:
     return pretrain.train(
-      model, batches, optimizer, num_steps, state, log_every, log_fn, on_step=save
+      model, batches, optimizer, num_steps, state, log_every, log_fn, on_step=save, mesh=mesh
     )
   finally:
     checkpointer.close()
 
 
 def run(config: ml_collections.ConfigDict) -> dict:
-  """Trains, saves `model/` (and `export_dir`), returns the summary."""
+  """Trains, saves `model/` (and `export_dir`), returns the summary (on process 0; None on
+  the others)."""
   workdir = pathlib.Path(config.workdir)
+  mesh = Mesh(np.array(jax.devices()), ("data",))
+  if config.batch_size % mesh.size:
+    raise ValueError(
+      f"Bad config: batch_size={config.batch_size} must be a multiple of the {mesh.size} "
+      "devices (each takes an equal share of the batch)."
+    )
   model_config = pretrain.make_clip_config(config.size, max_text_length=config.max_text_length)
-  model = pretrain.init_model(model_config, seed=config.seed)
+  model, params = pretrain.init_model(model_config, seed=config.seed)
   optimizer = pretrain.make_optimizer(
     config.learning_rate, config.warmup_steps, config.num_steps, config.weight_decay
   )
-  logger = MetricsLogger(workdir)
+  main = distributed.is_main()
+  logger = MetricsLogger(workdir, write_files=main)
   start = time.time()
   state, history = train_with_checkpoints(
     model,
+    params,
     caption_batches(config),
     optimizer,
     config.num_steps,
@@ -170,9 +189,12 @@ def run(config: ml_collections.ConfigDict) -> dict:
     config.checkpoint_every,
     log_every=config.log_every,
     log_fn=logger.write,
+    mesh=mesh,
   )
   seconds = time.time() - start
   logger.close()
+  if not main:
+    return None
   pretrain.save_model(model, state.params, workdir / "model")
   if config.export_dir:
     pretrain.save_model(model, state.params, config.export_dir)
@@ -192,7 +214,10 @@ def run(config: ml_collections.ConfigDict) -> dict:
 
 def main(argv) -> None:
   del argv
-  print(json.dumps(run(_CONFIG.value), indent=2))
+  distributed.initialize()
+  summary = run(_CONFIG.value)
+  if summary is not None:
+    print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Environments and agents by the names that configs give them (`env.name`, `agent.name`).
 
 The one module that knows every concrete environment and agent; the trainer asks it for an
-`envs.base.Environment` and an `agents.types.Agent`. To add one, add a factory here (tests add
-theirs to `ENVS` / `AGENTS` for the length of a test).
+`envs.base.Environment` and an `agents.types.Agent`. To add one, add a factory here, or name
+it in the config by import path, `"package.module:factory"`, without touching this file
+(tests also add theirs to `ENVS` / `AGENTS` for the length of a test).
 """
 
+import importlib
 from collections.abc import Callable
 
 import ml_collections
@@ -33,8 +35,17 @@ AGENTS: dict[str, Callable[..., Agent]] = {"impala": _impala}
 
 
 def _factory(table: dict, kind: str, name) -> Callable:
+  if isinstance(name, str) and ":" in name:
+    module, _, attr = name.partition(":")
+    try:
+      return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e:
+      raise ValueError(f"Bad config: {kind}.name={name!r} cannot be imported: {e}.") from e
   if name not in table:
-    raise ValueError(f"Bad config: {kind}.name must be one of {sorted(table)}, got {name!r}.")
+    raise ValueError(
+      f"Bad config: {kind}.name must be one of {sorted(table)} or an import path "
+      f"'package.module:factory', got {name!r}."
+    )
   return table[name]
 
 

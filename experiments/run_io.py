@@ -121,13 +121,22 @@ class MetricsLogger:
 
   Each row is one `write` of a whole line (line-atomic). `keep_until=step` (a resume from that
   step's checkpoint) first drops the rows logged after it and a torn last line, so that a
-  resumed run never duplicates rows.
+  resumed run never duplicates rows. With `write_files=False` (processes other than 0 of a
+  multi-process run) it writes nothing and `write` only returns the row.
   """
 
-  def __init__(self, workdir: str | pathlib.Path, keep_until: int | None = None):
+  def __init__(
+    self,
+    workdir: str | pathlib.Path,
+    keep_until: int | None = None,
+    write_files: bool = True,
+  ):
     self.workdir = pathlib.Path(workdir)
-    self.workdir.mkdir(parents=True, exist_ok=True)
     self.path = self.workdir / "metrics.jsonl"
+    self._tb = None
+    if not write_files:
+      return
+    self.workdir.mkdir(parents=True, exist_ok=True)
     if keep_until is not None and self.path.exists():
       rows = [r for r in read_metrics(self.path) if r["step"] <= keep_until]
       tmp = self.path.with_suffix(".jsonl.tmp")
@@ -137,6 +146,8 @@ class MetricsLogger:
 
   def write(self, step: int, metrics: Mapping[str, Any]) -> dict[str, float]:
     row = {"step": int(step), **{k: _to_float(v) for k, v in metrics.items()}}
+    if self._tb is None:
+      return row
     with self.path.open("a") as f:
       f.write(json.dumps(row) + "\n")
     for k, v in row.items():
@@ -145,10 +156,12 @@ class MetricsLogger:
     return row
 
   def flush(self) -> None:
-    self._tb.flush()
+    if self._tb is not None:
+      self._tb.flush()
 
   def close(self) -> None:
-    self._tb.close()
+    if self._tb is not None:
+      self._tb.close()
 
 
 def _to_float(value: Any) -> float:

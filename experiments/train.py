@@ -27,7 +27,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 from ml_collections import config_flags
 from tqdm import tqdm
 
-from experiments import run_io
+from experiments import distributed, run_io
 from experiments import trainer as trainer_lib
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Path to a config file.")
@@ -46,14 +46,18 @@ class Run:
     trainer_lib.check_config(config)
     self.config = config
     self.t = trainer_lib.make_trainer(config)
+    # The mesh spans every device of every process; the reward model is replicated on each.
     replicated = NamedSharding(self.t.mesh, PartitionSpec())
-    self.reward_params = jax.device_put(self.t.reward_model.params, replicated)
-    self._init = jax.jit(functools.partial(trainer_lib.init_state, self.t))
-    abstract = jax.eval_shape(self._init, self.reward_params, jax.random.PRNGKey(0))
+    # From host memory: each process places its own copies (no cross-host transfer).
+    self.reward_params = jax.device_put(jax.device_get(self.t.reward_model.params), replicated)
+    init = functools.partial(trainer_lib.init_state, self.t)
+    abstract = jax.eval_shape(init, self.reward_params, jax.random.PRNGKey(0))
     self.shardings = trainer_lib.state_shardings(self.t, abstract)
     self.abstract_state = jax.tree.map(
       lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), abstract, self.shardings
     )
+    # Built straight into its shardings: each device makes its own environments.
+    self._init = jax.jit(init, out_shardings=self.shardings)
     self.chunk = jax.jit(
       functools.partial(trainer_lib.train_chunk, self.t),
       out_shardings=(self.shardings, None),
@@ -62,14 +66,14 @@ class Run:
     self._evaluate = jax.jit(
       functools.partial(trainer_lib.evaluate, self.t),
       static_argnames=("record",),
+      out_shardings=replicated,  # scalars and a few recorded episodes, readable on every host
     )
     self.pools = tuple(self.t.env.goal_pools)  # evaluation pools by name, in pool-index order
     self.frames_per_call = config.num_envs * config.unroll_length * config.updates_per_call
     self.num_calls = trainer_lib.num_updates(config) // config.updates_per_call
 
   def initial_state(self):
-    state = self._init(self.reward_params, jax.random.PRNGKey(self.config.seed))
-    return jax.device_put(state, self.shardings)
+    return self._init(self.reward_params, jax.random.PRNGKey(self.config.seed))
 
   def evaluate(self, state, pool: int, random_policy: bool = False, record: bool = False):
     """Evaluation episodes on goal pool `pool` (an index into `env.goal_pools`)."""
@@ -129,6 +133,15 @@ class _StopSignals:
       flush=True,
     )
 
+  def agreed(self) -> bool:
+    """Whether to stop now: a signal reached this process or, in a multi-process run, any
+    other (a collective, so every process calls it once per compiled call and all stop at
+    the same call; a preempted TPU pod slice may signal its hosts at different times)."""
+    stopping = distributed.any_process(self.signum is not None)
+    if stopping and self.signum is None:
+      self.signum = signal.SIGTERM  # another process was stopped: stop like it
+    return stopping
+
   def __exit__(self, *exc):
     for sig, previous in self._previous.items():
       signal.signal(sig, previous)
@@ -149,22 +162,32 @@ def train(
   after that many compiled calls in total, counting calls done before a resume; the
   learning-rate schedule is unaffected.
 
+  In a multi-process run (`experiments.distributed`) every process calls this with the same
+  arguments: all of them compute and checkpoint (orbax's multi-host saving), process 0 alone
+  takes the workdir and writes metrics, plots and GIFs, and returns the rows (the others
+  return none).
+
   Raises:
-    Interrupted: on SIGTERM / SIGINT, after saving a checkpoint of the last finished call.
+    Interrupted: on SIGTERM / SIGINT (to any process), after saving a checkpoint of the last
+      finished call.
   """
   run = Run(config) if run is None else run
   workdir = pathlib.Path(workdir)
-  owner = run_io.Workdir(workdir, run.config, resume=resume, restart=restart)
+  owner = distributed.run_on_main(
+    lambda: run_io.Workdir(workdir, run.config, resume=resume, restart=restart),
+    f"take the workdir {workdir}",
+  )
   checkpointer = run_io.Checkpointer(workdir, keep=config.checkpoints_to_keep)
+  main = distributed.is_main()
   try:
     start_call = 0
     if resume:
       update, state = checkpointer.restore(run.abstract_state)
       start_call = update // config.updates_per_call
-      logger = run_io.MetricsLogger(workdir, keep_until=update)
+      logger = run_io.MetricsLogger(workdir, keep_until=update, write_files=main)
     else:
       state = run.initial_state()
-      logger = run_io.MetricsLogger(workdir)
+      logger = run_io.MetricsLogger(workdir, write_files=main)
       random = run.eval_metrics(state, random_policy=True)
       logger.write(0, {"frames": 0, **random, **run.eval_metrics(state)})
     end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
@@ -182,8 +205,9 @@ def train(
       )
   finally:
     checkpointer.close()
-    owner.close()
-  return state, run_io.read_metrics(logger.path)
+    if owner is not None:
+      owner.close()
+  return state, run_io.read_metrics(logger.path) if main else []
 
 
 def _check_loss(run: Run, metrics, update: int, checkpointer) -> None:
@@ -213,7 +237,7 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
     total=run.num_calls,
     desc="train",
     unit="call",
-    disable=config.get("quiet", False),
+    disable=config.get("quiet", False) or not distributed.is_main(),
   )
   tick, frames_since = time.perf_counter(), 0
   for call in bar:
@@ -239,7 +263,7 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
       if (call + 1) % config.checkpoint_every_calls == 0 or last:
         checkpointer.save(update, state)
       tick, frames_since = time.perf_counter(), 0
-    if stop is not None and stop.signum is not None:  # preempted: keep this call's work
+    if stop is not None and stop.agreed():  # preempted: keep this call's work
       if checkpointer.latest_step() != int(state.update):
         _check_loss(run, jax.device_get(metrics), int(state.update), checkpointer)
         checkpointer.save(int(state.update), state)
@@ -251,11 +275,13 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
 def _finish(run: Run, state, logger, workdir: pathlib.Path) -> None:
   """The plot of VLM against ground-truth return, and a GIF of episodes of the last goal pool
   (the held-out goals where the environment has them)."""
+  _, frames = jax.device_get(run.evaluate(state, len(run.pools) - 1, record=True))  # all hosts
+  if not distributed.is_main():
+    return
   run_io.plot_returns(run_io.read_metrics(logger.path), workdir / "returns.png")
-  _, frames = jax.device_get(run.evaluate(state, len(run.pools) - 1, record=True))
   pixels, goals, vlm, gt, alive = frames
   images, captions = [], []
-  for b in range(min(3, pixels.shape[1])):
+  for b in range(pixels.shape[1]):
     steps = int(np.argmin(alive[:, b])) + 1 if not alive[:, b].all() else len(alive)
     for s in range(steps):
       images.append(pixels[s, b])
@@ -272,6 +298,7 @@ def main(argv):
   if _WORKDIR.value is None:
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
   try:
+    distributed.initialize()  # multi-process runs only; before anything touches a device
     _, rows = train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value, restart=_RESTART.value)
   except Interrupted as e:
     print(e, file=sys.stderr)
@@ -280,8 +307,8 @@ def main(argv):
     logging.flush()
     print(f"error: {e}", file=sys.stderr)  # the last thing printed
     sys.exit(1)
-  last = rows[-1]
-  print({k: round(v, 4) for k, v in last.items() if isinstance(v, float)})
+  if rows:  # process 0's
+    print({k: round(v, 4) for k, v in rows[-1].items() if isinstance(v, float)})
 
 
 if __name__ == "__main__":

@@ -299,17 +299,20 @@ def evaluate(
 ):
   """One episode in each of `eval_envs` environments with goals from `env.goal_pools[pool]`.
 
-  Episodes end as in training (VLM reward or time limit). Returns the ground-truth success
-  rate (goal achieved at any step of the episode) and the VLM return; with `record`, also the
-  frames, goals, VLM rewards, ground truth and aliveness of every step [T, B] for a GIF.
+  Episodes end as in training (VLM reward or time limit), and the environments are split over
+  the devices as in training. Returns the ground-truth success rate (goal achieved at any step
+  of the episode) and the VLM return; with `record`, also the frames, goals, VLM rewards,
+  ground truth and aliveness of every step [T, RECORDED_ENVS] of the first environments, for
+  a GIF.
   """
   batch = t.config.eval_envs
   k_init, k_run = jax.random.split(key)
-  actor = init_actor(t, reward_params, k_init, batch, pool)
+  actor = _shard_batch(t, init_actor(t, reward_params, k_init, batch, pool))
 
   def body(carry, k):
     actor, alive, success, vlm_return = carry
     actor, out = actor_step(t, params, reward_params, actor, k, random_policy, pool)
+    actor = _shard_batch(t, actor)
     ep = out.episode
     success = success | (alive & ep.success)
     vlm_return = vlm_return + jnp.where(alive, ep.tracked, 0.0)
@@ -322,7 +325,17 @@ def evaluate(
   carry = (actor, jnp.ones(batch, bool), jnp.zeros(batch, bool), jnp.zeros(batch))
   (_, _, success, vlm_return), frames = jax.lax.scan(body, carry, jax.random.split(k_run, steps))
   result = {"gt_success": success.mean(), "vlm_return": vlm_return.mean()}
-  return (result, frames) if record else result
+  if not record:
+    return result
+  return result, jax.tree.map(lambda x: x[:, :RECORDED_ENVS], frames)
+
+
+RECORDED_ENVS = 3  # evaluation episodes that `evaluate(record=True)` returns frames of
+
+
+def _shard_batch(t: Trainer, tree):
+  """Splits the leading (environment) axis of every leaf over the devices."""
+  return jax.lax.with_sharding_constraint(tree, NamedSharding(t.mesh, PartitionSpec("data")))
 
 
 # ----------------------------------------------------------------------------- set-up

@@ -77,6 +77,29 @@ def tiny_torch_clip(tiny_clip_dirs):
   return transformers.CLIPModel.from_pretrained(tiny_clip_dirs["safetensors"]).eval()
 
 
+def tiny_config(model_dir, **overrides):
+  """The Playhouse smoke config on the tiny CLIP: 2 updates of 8 envs x 8 steps per call."""
+  from experiments.configs import playhouse_find  # noqa: PLC0415
+
+  c = playhouse_find.get_config("smoke")
+  c.reward.model = str(model_dir)
+  c.quiet = True
+  c.env.max_steps = 12
+  c.eval_envs = 8
+  c.checkpoint_every_calls = 3  # so that a signal between checkpoints has something to save
+  for k, v in overrides.items():
+    c[k] = v
+  return c
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_clip_dirs):
+  """One compiled Run (4 calls of 2 updates of 8 envs x 8 steps), shared by the tests."""
+  from experiments import train as train_lib  # noqa: PLC0415
+
+  return train_lib.Run(tiny_config(tiny_clip_dirs["flax"], total_frames=8 * 8 * 2 * 4))
+
+
 @pytest.fixture
 def copy_config(tmp_path, tiny_clip_dirs):
   """Makes a fresh folder with only the tiny model's config.json; returns its path."""

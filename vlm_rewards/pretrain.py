@@ -7,11 +7,17 @@ InfoNCE with the model's learned logit scale (clipped); an optional boolean `mat
 or overlapping captions in a batch are not pushed apart.
 
 Public API:
-  PRESETS, ClipSize, make_clip_config(size), init_model(config, seed)
+  PRESETS, ClipSize, make_clip_config(size), init_model(config, seed) -> (model, params)
   load_tokenizer(max_length), tokenize(tokenizer, captions, max_length)
   frames_to_pixels(frames), clip_loss(...), make_optimizer(...)
-  TrainState, create_train_state(...), make_train_step(model, optimizer)
+  TrainState, create_train_state(...), make_train_step(model, optimizer, mesh)
+  replicate(tree, mesh), split_batch(batch, mesh)
   train(...), save_model(model, params, out_dir)
+
+Data parallel over a `Mesh` with one axis "data" (every device of every process): the state
+is replicated, each batch's leading axis split over the devices, and the loss is the one of
+the global batch (XLA gathers the embeddings for the [B, B] logits), so any number of devices
+or processes computes the single-device step.
 
 Checkpointing is the caller's (`experiments.pretrain_clip` resumes and saves through
 `train`'s `state` and `on_step`).
@@ -33,6 +39,7 @@ import numpy as np
 import optax
 import tqdm
 import transformers
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from vlm_rewards.clip import TOKENIZER_DIR
 from vlm_rewards.preprocess import CLIP_MEAN, CLIP_STD
@@ -99,9 +106,17 @@ def make_clip_config(
   )
 
 
-def init_model(config: transformers.CLIPConfig, seed: int = 0) -> transformers.FlaxCLIPModel:
-  """A freshly initialised FlaxCLIPModel (float32), deterministic in `seed`."""
-  return transformers.FlaxCLIPModel(config, seed=seed, dtype=jnp.float32)
+def init_model(config: transformers.CLIPConfig, seed: int = 0):
+  """A FlaxCLIPModel (float32) and fresh parameters, deterministic in `seed`.
+
+  The parameters live outside the model (`_do_init=False`) and are initialised by one jitted
+  call; transformers' default initialises them op by op, ten times slower on the CPU.
+  """
+  model = transformers.FlaxCLIPModel(config, dtype=jnp.float32, _do_init=False)
+  params = jax.jit(model.init_weights, static_argnums=1)(
+    jax.random.PRNGKey(seed), model.input_shape
+  )
+  return model, params
 
 
 def load_tokenizer(max_length: int, path: str | pathlib.Path = TOKENIZER_DIR):
@@ -201,12 +216,29 @@ def _with_logit_scale(params, value: jax.Array):
   return {**params, "logit_scale": value}
 
 
+def replicate(tree, mesh: Mesh):
+  """A copy of `tree` on every device of `mesh`, from host memory (no cross-host transfer)."""
+  return jax.device_put(jax.device_get(tree), NamedSharding(mesh, PartitionSpec()))
+
+
+def split_batch(batch: Mapping[str, np.ndarray], mesh: Mesh) -> dict[str, jax.Array]:
+  """A host batch, the same on every process, as global arrays split along the leading axis;
+  each process places only the rows of its own devices."""
+  sharding = NamedSharding(mesh, PartitionSpec("data"))
+  return {
+    k: jax.make_array_from_callback(v.shape, sharding, lambda index, v=v: v[index])
+    for k, v in batch.items()
+  }
+
+
 def make_train_step(
   model: transformers.FlaxCLIPModel,
   optimizer: optax.GradientTransformation,
   max_logit_scale: float = 100.0,
+  mesh: Mesh | None = None,
 ) -> Callable[[TrainState, Mapping[str, jax.Array]], tuple[TrainState, dict]]:
-  """A jitted `(state, batch) -> (state, metrics)`; the state is donated."""
+  """A jitted `(state, batch) -> (state, metrics)`; the state is donated. With `mesh`, the
+  state and metrics stay replicated on its devices (the batch comes from `split_batch`)."""
 
   def step(state: TrainState, batch):
     grad_fn = jax.value_and_grad(clip_loss, has_aux=True)
@@ -220,7 +252,9 @@ def make_train_step(
     metrics["grad_norm"] = optax.tree.norm(grads)
     return TrainState(state.step + 1, params, opt_state), metrics
 
-  return jax.jit(step, donate_argnums=0)
+  if mesh is None:
+    return jax.jit(step, donate_argnums=0)
+  return jax.jit(step, donate_argnums=0, out_shardings=NamedSharding(mesh, PartitionSpec()))
 
 
 def train(
@@ -228,26 +262,31 @@ def train(
   batches: Iterable[Mapping[str, np.ndarray]],
   optimizer: optax.GradientTransformation,
   num_steps: int,
-  state: TrainState | None = None,
+  state: TrainState,
   log_every: int = 50,
   log_fn: Callable[[int, dict], None] | None = None,
   on_step: Callable[[int, TrainState], None] | None = None,
+  mesh: Mesh | None = None,
 ) -> tuple[TrainState, list[dict]]:
-  """Trains from `state` (default: step 0 at `model.params`) up to step `num_steps`.
+  """Trains from `state` (`create_train_state(params, optimizer)` for step 0) up to step
+  `num_steps`.
 
   `log_fn(step, row)` gets every `log_every`-th row of metrics (and the last);
   `on_step(step, state)` runs after every step, e.g. to save a checkpoint. Batches are
-  taken from `batches` from its start, whatever step `state` is at.
+  taken from `batches` from its start, whatever step `state` is at. With `mesh`, data
+  parallel over its devices (every process of a multi-process run calls this alike).
   """
-  if state is None:
-    state = create_train_state(model.params, optimizer)
-  step_fn = make_train_step(model, optimizer)
+  step_fn = make_train_step(model, optimizer, mesh=mesh)
+  if mesh is not None:
+    state = replicate(state, mesh)
   history = []
   start = int(state.step)
   batch_iter = iter(batches)
-  with tqdm.trange(start, num_steps, desc="pretrain", dynamic_ncols=True) as bar:
+  quiet = jax.process_index() != 0
+  with tqdm.trange(start, num_steps, desc="pretrain", dynamic_ncols=True, disable=quiet) as bar:
     for i in bar:
-      state, metrics = step_fn(state, next(batch_iter))
+      batch = next(batch_iter)
+      state, metrics = step_fn(state, batch if mesh is None else split_batch(batch, mesh))
       if (i + 1) % log_every == 0 or i + 1 == num_steps:
         row = {"step": i + 1, **{k: float(v) for k, v in metrics.items()}}
         history.append(row)

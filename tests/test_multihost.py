@@ -17,8 +17,10 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
+from absl import flags
+from absl.testing import flagsaver
 
-from experiments import pretrain_clip, run_io
+from experiments import distributed, pretrain_clip, run_io
 from experiments import train as train_lib
 from experiments.configs import pretrain_clip as pretrain_config
 from tests import corridor_config
@@ -141,3 +143,33 @@ def test_pretraining_on_two_processes_has_the_single_process_loss(tmp_path):
   assert [r["step"] for r in rows] == [1, 2] and summary["steps"] == 2
   _assert_rows_close(rows, reference)
   assert (two / "model" / "flax_model.msgpack").exists() and (two / "summary.json").exists()
+
+
+_NO_OP_SCRIPT = """
+from absl import flags
+import jax
+from experiments import distributed
+flags.FLAGS.mark_as_parsed()
+distributed.initialize()
+assert jax.process_count() == 1 and distributed.is_main()
+assert distributed.any_process(True) and not distributed.any_process(False)
+print("single process")
+"""
+
+
+def test_initialize_is_a_no_op_for_one_process_and_names_a_partial_manual_launch():
+  # A fresh process: jax.distributed may only start before the first computation.
+  out = subprocess.run(
+    [sys.executable, "-c", _NO_OP_SCRIPT],
+    cwd=ROOT,
+    env={**os.environ, "PYTHONPATH": str(ROOT)},
+    capture_output=True,
+    text=True,
+    timeout=120,
+  )
+  assert out.returncode == 0 and out.stdout.strip() == "single process", out.stderr[-2000:]
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS.mark_as_parsed()  # the flags' defaults, as in a run without them
+  with flagsaver.flagsaver(coordinator_address="localhost:1234", num_processes=2):
+    with pytest.raises(ValueError, match="needs all of --coordinator_address, --num_processes"):
+      distributed.initialize()

@@ -180,13 +180,19 @@ def read_metrics(path: str | pathlib.Path) -> list[dict[str, float]]:
 
 
 class Checkpointer:
-  """Orbax checkpoints of a pytree train state, keeping the last `keep` (>= 1)."""
+  """Orbax checkpoints of a pytree train state, keeping the last `keep` (>= 1).
 
-  def __init__(self, workdir: str | pathlib.Path, keep: int = 2):
+  `clean_partial` removes the unfinished (never committed) checkpoint that a killed run may
+  have left; only for the workdir's owner, never for a reader beside a live run.
+  """
+
+  def __init__(self, workdir: str | pathlib.Path, keep: int = 2, clean_partial: bool = False):
     if keep < 1:
       raise ValueError(f"checkpoints_to_keep must be >= 1 (0 would keep none), got {keep}.")
     self.directory = pathlib.Path(workdir).resolve() / "checkpoints"
-    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
+    options = ocp.CheckpointManagerOptions(
+      max_to_keep=keep, create=True, cleanup_tmp_directories=clean_partial
+    )
     self._manager = ocp.CheckpointManager(self.directory, options=options)
 
   def save(self, step: int, state: Any) -> None:

@@ -177,7 +177,8 @@ def train(
     lambda: run_io.Workdir(workdir, run.config, resume=resume, restart=restart),
     f"take the workdir {workdir}",
   )
-  checkpointer = run_io.Checkpointer(workdir, keep=config.checkpoints_to_keep)
+  # A resumed run owns the workdir: an unfinished save of the killed run is removed.
+  checkpointer = run_io.Checkpointer(workdir, keep=config.checkpoints_to_keep, clean_partial=resume)
   main = distributed.is_main()
   try:
     start_call = 0

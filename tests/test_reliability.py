@@ -97,6 +97,22 @@ def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
   assert (checkpointer.directory / "2").exists()
 
 
+def test_only_a_resumed_owner_removes_the_unfinished_save_of_a_killed_run(tmp_path):
+  checkpointer = run_io.Checkpointer(tmp_path)
+  checkpointer.save(1, {"w": jnp.arange(3.0)})
+  checkpointer.close()
+  partial = tmp_path / "checkpoints" / "2.orbax-checkpoint-tmp-1700000000"
+  (partial / "default").mkdir(parents=True)  # what SIGKILL during a save leaves
+  reader = run_io.Checkpointer(tmp_path)
+  assert reader.latest_step() == 1 and partial.exists()  # a reader beside a live run: kept
+  reader.close()
+  owner = run_io.Checkpointer(tmp_path, clean_partial=True)  # cleans in the background ...
+  assert owner.latest_step() == 1
+  owner.save(3, {"w": jnp.arange(3.0)})  # ... finished before its first save
+  assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["1", "3"]
+  owner.close()
+
+
 # ----------------------------------------------------------------------------- bad inputs
 
 

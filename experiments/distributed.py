@@ -92,9 +92,3 @@ def run_on_main(fn, what: str):
   if error is not None:
     raise error
   return result
-
-
-def sync(name: str) -> None:
-  """Waits until every process reaches this point (no-op for one process)."""
-  if jax.process_count() > 1:
-    multihost_utils.sync_global_devices(name)

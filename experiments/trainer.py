@@ -333,9 +333,13 @@ def evaluate(
 RECORDED_ENVS = 3  # evaluation episodes that `evaluate(record=True)` returns frames of
 
 
+def _batch_sharding(t: Trainer) -> NamedSharding:
+  """The leading (environment) axis split over all devices."""
+  return NamedSharding(t.mesh, PartitionSpec("data"))
+
+
 def _shard_batch(t: Trainer, tree):
-  """Splits the leading (environment) axis of every leaf over the devices."""
-  return jax.lax.with_sharding_constraint(tree, NamedSharding(t.mesh, PartitionSpec("data")))
+  return jax.lax.with_sharding_constraint(tree, _batch_sharding(t))
 
 
 # ----------------------------------------------------------------------------- set-up
@@ -350,7 +354,7 @@ def init_state(t: Trainer, reward_params: RewardParams, key) -> TrainState:
 
 def state_shardings(t: Trainer, state: TrainState):
   """Actor leaves are split over devices along the batch axis; everything else is replicated."""
-  batch_sharded = NamedSharding(t.mesh, PartitionSpec("data"))
+  batch_sharded = _batch_sharding(t)
   replicated = NamedSharding(t.mesh, PartitionSpec())
   actor = jax.tree.map(lambda _: batch_sharded, state.actor)
   rest = jax.tree.map(lambda _: replicated, state._replace(actor=None))

@@ -274,11 +274,10 @@ def train(
   `log_fn(step, row)` gets every `log_every`-th row of metrics (and the last);
   `on_step(step, state)` runs after every step, e.g. to save a checkpoint. Batches are
   taken from `batches` from its start, whatever step `state` is at. With `mesh`, data
-  parallel over its devices (every process of a multi-process run calls this alike).
+  parallel over its devices (every process of a multi-process run calls this alike); `state`
+  must then be on the mesh already (`replicate(state, mesh)`).
   """
   step_fn = make_train_step(model, optimizer, mesh=mesh)
-  if mesh is not None:
-    state = replicate(state, mesh)
   history = []
   start = int(state.step)
   batch_iter = iter(batches)

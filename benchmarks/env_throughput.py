@@ -1,10 +1,13 @@
-"""Playhouse throughput: frames/s of the trainer's env path (`envs.wrappers.transition`: step,
+"""Environment throughput (the Playhouse, and the phone launcher at its 120x64 screen): frames/s
+of the trainer's env path (`envs.wrappers.transition`: step,
 or reset on the step after an episode end, then one render and the ground-truth measures;
 random actions, episodes ending on success or the time limit), jitted, vmapped over a batch
 and scanned over a chunk of steps per call; plus a profile that times the dynamics (with
 resets) and the renderer separately, and memory per environment.
 
 Usage: python -m benchmarks.env_throughput [--quick] [--batches 1,64,1024] [--sizes 64,128]
+       [--envs playhouse,launcher]
+`--quick` measures batch 1024 of each env (Playhouse at 64x64) and their ratio in one run.
 Prints JSON; `--out benchmarks/results/env_throughput.json` stores it.
 """
 
@@ -19,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs import wrappers
+from envs.launcher import Launcher
 from envs.playhouse import Playhouse, PlayhouseConfig
 
 CHUNK = 32  # steps per compiled call
@@ -39,7 +43,14 @@ def _time(fn, args, min_seconds: float) -> tuple[float, float]:
       return elapsed / calls, (time.process_time() - cpu) / calls
 
 
-def _programs(env: Playhouse, batch: int):
+def _vary(env, state, i):
+  """A different screen per render call: turn the Playhouse camera, flip launcher pages."""
+  if isinstance(env, Launcher):
+    return state.replace(page=(state.page + i) % env.config.num_pages)
+  return state.replace(heading=(state.heading + i) % env.config.num_headings)
+
+
+def _programs(env, batch: int):
   def full(key, state, needs_reset):
     def body(carry, k):
       state, needs_reset, _ = carry
@@ -64,16 +75,15 @@ def _programs(env: Playhouse, batch: int):
 
   def render(state, pixels):
     def body(carry, i):
-      s = state.replace(heading=(state.heading + i) % env.config.num_headings)
-      return jax.vmap(env.render)(s), None
+      return jax.vmap(env.render)(_vary(env, state, i)), None
 
     return jax.lax.scan(body, pixels, jnp.arange(CHUNK))[0]
 
   return jax.jit(full), jax.jit(dynamics), jax.jit(render)
 
 
-def measure(size: int, batch: int, min_seconds: float) -> dict:
-  env = Playhouse(PlayhouseConfig(height=size, width=size))
+def measure(name: str, size: int, batch: int, min_seconds: float) -> dict:
+  env = Launcher() if name == "launcher" else Playhouse(PlayhouseConfig(height=size, width=size))
   key = jax.random.PRNGKey(0)
   first = jax.jit(lambda k: wrappers.reset(env, k, batch))(key)
   state, pixels, needs_reset = first.state, first.pixels, jnp.zeros(batch, bool)
@@ -84,8 +94,10 @@ def measure(size: int, batch: int, min_seconds: float) -> dict:
   t_render, cpu_render = _time(render, (state, pixels), min_seconds / 2)
   one_state = jax.tree.map(lambda x: x[0], state)
   state_bytes = sum(x.nbytes for x in jax.tree.leaves(one_state))
+  height, width, _ = env.observation_shape
   return {
-    "resolution": size,
+    "env": name,
+    "resolution": f"{height}x{width}",
     "batch": batch,
     "frames_per_s": frames / t_full,
     "frames_per_cpu_s": frames / cpu_full,  # x cores = frames/s on an idle machine
@@ -94,7 +106,7 @@ def measure(size: int, batch: int, min_seconds: float) -> dict:
     "render_frames_per_s": frames / t_render,
     "render_share_of_cpu": cpu_render / (cpu_render + cpu_dyn),
     "state_bytes_per_env": state_bytes,
-    "obs_bytes_per_env": size * size * 3 + 4,
+    "obs_bytes_per_env": height * width * 3 + 4,
   }
 
 
@@ -103,7 +115,8 @@ def main():
   parser.add_argument("--batches", default="1,64,1024")
   parser.add_argument("--sizes", default="64,128")
   parser.add_argument("--seconds", type=float, default=2.0, help="min timing per program")
-  parser.add_argument("--quick", action="store_true", help="batch 1024 at 64x64 only")
+  parser.add_argument("--envs", default="playhouse,launcher")
+  parser.add_argument("--quick", action="store_true", help="batch 1024 (Playhouse at 64x64) only")
   parser.add_argument(
     "--out",
     default=None,
@@ -113,7 +126,13 @@ def main():
   args = parser.parse_args()
   batches = [1024] if args.quick else [int(b) for b in args.batches.split(",")]
   sizes = [64] if args.quick else [int(s) for s in args.sizes.split(",")]
-  results = [measure(s, b, args.seconds) for s in sizes for b in batches]
+  names = args.envs.split(",")
+  results = [
+    measure(name, s, b, args.seconds)
+    for name in names
+    for s in (sizes if name == "playhouse" else [0])
+    for b in batches
+  ]
   report = {
     "benchmark": "env_throughput",
     "chunk_steps_per_call": CHUNK,
@@ -124,6 +143,19 @@ def main():
     "jax": jax.__version__,
     "results": results,
   }
+  by_env = {
+    (r["env"], r["batch"]): r
+    for r in results
+    if r["env"] == "launcher" or r["resolution"] == "64x64"
+  }
+  ratios = {
+    f"launcher_over_playhouse64_batch{b}": by_env[("launcher", b)]["frames_per_s"]
+    / by_env[("playhouse", b)]["frames_per_s"]
+    for b in batches
+    if ("launcher", b) in by_env and ("playhouse", b) in by_env
+  }
+  if ratios:
+    report["ratios"] = ratios
   print(json.dumps(report, indent=2))
   if args.out:
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

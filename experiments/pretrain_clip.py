@@ -29,7 +29,7 @@ from jax.sharding import Mesh
 from ml_collections import config_flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import clip_data, distributed
+from experiments import clip_data, distributed, launcher_data
 from experiments.run_io import Checkpointer, MetricsLogger
 from vlm_rewards import pretrain
 
@@ -43,18 +43,47 @@ def _pad_facts(facts: np.ndarray, width: int) -> np.ndarray:
   return np.pad(facts, ((0, 0), (0, width - facts.shape[1])), constant_values=-1)
 
 
-class FramePool:
-  """Frames and fact keys in host memory, refreshed one rollout at a time (round robin)."""
+def _playhouse_rollouts(data: ml_collections.ConfigDict):
+  """Jitted rollouts of the two houses (frames at the model's 64 x 64) and the fact width."""
+  envs = make_envs()
+  rcfg = clip_data.RolloutConfig(
+    data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon
+  )
+  width = 5 * envs[0].config.num_objects + 1 + envs[0].config.num_objects ** 2
+  return [jax.jit(clip_data.make_rollout(env, rcfg)) for env in envs], width
 
-  def __init__(self, data: ml_collections.ConfigDict, seed: int):
-    self.envs = make_envs()
-    rcfg = clip_data.RolloutConfig(
-      data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon
-    )
-    self.rollouts = [jax.jit(clip_data.make_rollout(env, rcfg)) for env in self.envs]
-    self.width = 5 * self.envs[0].config.num_objects + 1 + self.envs[0].config.num_objects ** 2
+
+def _launcher_rollouts(data: ml_collections.ConfigDict, image_size: int):
+  rcfg = launcher_data.RolloutConfig(
+    data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon, image_size=image_size
+  )
+  return [
+    jax.jit(launcher_data.make_rollout(launcher_data.launcher_env(), rcfg))
+  ], launcher_data.WIDTH
+
+
+DOMAINS = {"playhouse": clip_data, "launcher": launcher_data}  # caption modules by data.domain
+
+
+class FramePool:
+  """Frames and fact keys in host memory, refreshed one rollout at a time (round robin).
+
+  `data.domain` picks the frames: "playhouse" (two houses; `data.small_house_fraction` of the
+  rollouts in the main job's one-room house) or "launcher" (phone screens squashed to the
+  model's square input)."""
+
+  def __init__(self, data: ml_collections.ConfigDict, seed: int, image_size: int = 64):
+    if data.domain not in DOMAINS:
+      raise ValueError(
+        f"Bad config: data.domain must be one of {sorted(DOMAINS)}, got {data.domain!r}."
+      )
+    self.captions = DOMAINS[data.domain]
+    if data.domain == "launcher":
+      self.rollouts, self.width = _launcher_rollouts(data, image_size)
+    else:
+      self.rollouts, self.width = _playhouse_rollouts(data)
     self.chunk = data.num_envs * data.episode_steps
-    self.small_fraction = data.small_house_fraction
+    self.small_fraction = data.get("small_house_fraction", 0.0)
     self.key = jax.random.key(seed)
     self.count = 0
     parts = [self._rollout() for _ in range(data.pool_rollouts)]
@@ -63,9 +92,9 @@ class FramePool:
 
   def _rollout(self) -> tuple[np.ndarray, np.ndarray]:
     self.key, k_env, k_roll = jax.random.split(self.key, 3)
-    small = bool(jax.random.uniform(k_env) < self.small_fraction)
-    out = self.rollouts[int(small)](k_roll)
-    frames = np.asarray(out["frames"]).reshape(self.chunk, *out["frames"].shape[2:])
+    which = int(len(self.rollouts) > 1 and bool(jax.random.uniform(k_env) < self.small_fraction))
+    out = self.rollouts[which](k_roll)
+    frames = np.asarray(out["frames"]).reshape(self.chunk, *out["frames"].shape[-3:])
     facts = np.asarray(out["facts"]).reshape(self.chunk, -1)
     return frames, _pad_facts(facts, self.width)
 
@@ -100,9 +129,9 @@ def make_batch(pool: FramePool, tokens: CaptionTokens, rng: np.random.Generator,
   """One training batch: frames, a sampled caption per frame, and the match matrix."""
   idx = np.sort(rng.choice(len(pool.frames), size, replace=False))
   facts = pool.facts[idx]
-  chosen = clip_data.sample_facts(rng, facts)
+  chosen = pool.captions.sample_facts(rng, facts)
   wording = rng.integers(0, 1 << 16, size)
-  captions = [clip_data.caption(k, w) for k, w in zip(chosen, wording, strict=True)]
+  captions = [pool.captions.caption(k, w) for k, w in zip(chosen, wording, strict=True)]
   ids, mask = tokens(captions)
   return {
     "frames": pool.frames[idx],
@@ -114,7 +143,7 @@ def make_batch(pool: FramePool, tokens: CaptionTokens, rng: np.random.Generator,
 
 def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
   """Endless training batches, deterministic in `config.seed`."""
-  pool = FramePool(config.data, config.seed)
+  pool = FramePool(config.data, config.seed, config.get("image_size", 64))
   tokens = CaptionTokens(config.max_text_length, config.caption_tokens)
   rng = np.random.default_rng(config.seed)
   step = 0
@@ -171,7 +200,9 @@ def run(config: ml_collections.ConfigDict) -> dict:
       f"Bad config: batch_size={config.batch_size} must be a multiple of the {mesh.size} "
       "devices (each takes an equal share of the batch)."
     )
-  model_config = pretrain.make_clip_config(config.size, max_text_length=config.max_text_length)
+  model_config = pretrain.make_clip_config(
+    config.size, image_size=config.image_size, max_text_length=config.max_text_length
+  )
   model, params = pretrain.init_model(model_config, seed=config.seed)
   optimizer = pretrain.make_optimizer(
     config.learning_rate, config.warmup_steps, config.num_steps, config.weight_decay
@@ -195,9 +226,10 @@ def run(config: ml_collections.ConfigDict) -> dict:
   logger.close()
   if not main:
     return None
-  pretrain.save_model(model, state.params, workdir / "model")
+  squash = config.data.domain == "launcher"  # portrait screens: resize whole, never crop
+  pretrain.save_model(model, state.params, workdir / "model", squash=squash)
   if config.export_dir:
-    pretrain.save_model(model, state.params, config.export_dir)
+    pretrain.save_model(model, state.params, config.export_dir, squash=squash)
   summary = {
     "size": config.size,
     "preset": vars(pretrain.PRESETS[config.size]),

@@ -14,11 +14,16 @@ import ml_collections
 from agents import impala, networks
 from agents.types import Agent
 from envs.base import Environment
+from envs.launcher import Launcher, LauncherConfig
 from envs.playhouse import Playhouse, PlayhouseConfig
 
 
 def _playhouse(**settings) -> Playhouse:
   return Playhouse(PlayhouseConfig(**settings))
+
+
+def _launcher(**settings) -> Launcher:
+  return Launcher(LauncherConfig(**settings))
 
 
 def _impala(config: ml_collections.ConfigDict, num_actions: int, num_updates: int) -> Agent:
@@ -28,7 +33,7 @@ def _impala(config: ml_collections.ConfigDict, num_actions: int, num_updates: in
 
 
 # env factory(**config.env without "name") -> Environment
-ENVS: dict[str, Callable[..., Environment]] = {"playhouse": _playhouse}
+ENVS: dict[str, Callable[..., Environment]] = {"playhouse": _playhouse, "launcher": _launcher}
 # agent factory(config.agent, num_actions, num_updates) -> Agent; num_updates is the horizon
 # of learning-rate schedules.
 AGENTS: dict[str, Callable[..., Agent]] = {"impala": _impala}

@@ -88,6 +88,7 @@ def build_reward_model(config: ml_collections.ConfigDict, goals) -> RewardModel:
     kind=kind,
     baseline_prompt=r.baseline_prompt,
     alpha=r.alpha,
+    extra_negatives=tuple(r.get("extra_negatives", ())),
   )
 
 

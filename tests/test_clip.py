@@ -141,12 +141,13 @@ def test_hub_id_offline_error_says_how_to_fix():
     load_clip("vlm-rewards-test/no-such-model-xyz")
 
 
-def test_bundled_not_built_error(monkeypatch, tmp_path):
-  monkeypatch.setattr(clip_module, "BUNDLED_DIR", tmp_path / "bundled_clip")
+@pytest.mark.parametrize("name", ["bundled", "bundled-android"])
+def test_bundled_not_built_error(monkeypatch, tmp_path, name):
+  monkeypatch.setitem(clip_module.BUNDLED, name, tmp_path / "not_built")
   with pytest.raises(
-    FileNotFoundError, match=r"not built yet.*python -m experiments\.pretrain_clip"
+    FileNotFoundError, match=rf"{name}' is not built yet.*python -m experiments\.pretrain_clip"
   ):
-    load_clip("bundled")
+    load_clip(name)
 
 
 def test_folder_without_weights_error(copy_config):

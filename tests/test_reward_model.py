@@ -151,3 +151,24 @@ def test_prompt_ensemble_is_normalised_mean(tiny_clip):
   )
   with pytest.raises(ValueError, match="at least one template"):
     prompts.ensemble_text_embeddings(tiny_clip.embed_text, goals, [])
+
+
+def test_extra_negatives_join_every_goals_softmax(tiny_clip, model):
+  extra = ("a grey sofa", "an empty room")
+  with_extra = RewardModel(
+    tiny_clip, GOALS, templates="photo", num_negatives=3, temperature=0.05, extra_negatives=extra
+  )
+  np.testing.assert_array_equal(with_extra.negative_ids, model.negative_ids)
+  frames, goal_ids = _frames(6, seed=3), np.array([0, 1, 2, 3, 4, 1], np.int32)
+  image = np.asarray(tiny_clip.embed_images(frames), np.float64)
+  text = np.asarray(prompts.ensemble_text_embeddings(tiny_clip.embed_text, GOALS, "photo"))
+  more = np.asarray(prompts.ensemble_text_embeddings(tiny_clip.embed_text, extra, "photo"))
+  rows = [np.concatenate([text[[g, *model.negative_ids[g]]], more]) for g in goal_ids]
+  logits = np.einsum("bd,bkd->bk", image, np.stack(rows)) / 0.05
+  expected = np.exp(logits[:, 0]) / np.exp(logits).sum(1)
+  _, prob = jax.jit(with_extra.reward_fn)(with_extra.params, frames, goal_ids)
+  np.testing.assert_allclose(prob, expected, atol=1e-5)
+  _, without = model.reward_fn(model.params, frames, goal_ids)
+  assert np.all(np.asarray(prob) < np.asarray(without))  # more negatives, less mass on the goal
+  with pytest.raises(ValueError, match="also goals"):
+    RewardModel(tiny_clip, GOALS, extra_negatives=(GOALS[1],))

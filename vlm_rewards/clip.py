@@ -2,7 +2,8 @@
 
 Sources: a local Hugging Face folder (Flax ``flax_model.msgpack``, or PyTorch/safetensors
 weights converted on load), a Hugging Face hub id (downloaded when a hub is reachable), or
-``"bundled"`` for the project's own small model in ``vlm_rewards/assets/bundled_clip``.
+``"bundled"`` / ``"bundled-android"`` for the project's own small models in
+``vlm_rewards/assets/bundled_clip`` (Playhouse) and ``bundled_android`` (phone screens).
 
 Example::
 
@@ -32,6 +33,8 @@ from vlm_rewards.rewards import l2_normalise
 ASSETS = pathlib.Path(__file__).resolve().parent / "assets"
 TOKENIZER_DIR = ASSETS / "tokenizer"
 BUNDLED_DIR = ASSETS / "bundled_clip"
+# Models the project trains and ships, by the name `load_clip` takes.
+BUNDLED = {"bundled": BUNDLED_DIR, "bundled-android": ASSETS / "bundled_android"}
 TEXT_BATCH = 256  # most texts embedded per compiled call
 MIN_TEXT_BATCH = 8  # text batches are padded to powers of two from here, to limit compiles
 
@@ -216,7 +219,8 @@ def load_clip(name_or_path: str | pathlib.Path, dtype=jnp.float32) -> CLIP:
   Args:
     name_or_path: a local Hugging Face folder (Flax, safetensors or PyTorch weights), a
       Hugging Face hub id such as ``"openai/clip-vit-base-patch32"`` (needs a reachable hub or
-      the local hub cache), or ``"bundled"`` for the project's own small model.
+      the local hub cache), ``"bundled"`` for the project's own small Playhouse model, or
+      ``"bundled-android"`` for its phone-screen model (the launcher domain).
     dtype: compute dtype, ``jnp.float32`` or ``jnp.bfloat16``.
 
   Returns:
@@ -231,7 +235,7 @@ def load_clip(name_or_path: str | pathlib.Path, dtype=jnp.float32) -> CLIP:
   dtype = jnp.dtype(dtype)
   if dtype not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.bfloat16)):
     raise ValueError(f"dtype must be float32 or bfloat16, got {dtype}.")
-  folder = weights.resolve_folder(str(name_or_path), BUNDLED_DIR)
+  folder = weights.resolve_folder(str(name_or_path), BUNDLED)
   config, params = weights.load_params(folder)
   return CLIP(
     name=str(name_or_path),

@@ -134,6 +134,17 @@ def center_crop(images: jax.Array, crop_hw: tuple[int, int]) -> jax.Array:
   return images[:, top : top + crop_h, left : left + crop_w, :]
 
 
+def resize(images: jax.Array, config: PreprocessConfig) -> jax.Array:
+  """The resize step alone: float [B, H, W, 3] in 0..255 -> resized, rounded as PIL's uint8."""
+  batch, height, width, _ = images.shape
+  new_h, new_w = resized_hw(height, width, config)
+  if (new_h, new_w) == (height, width):
+    return images
+  images = jax.image.resize(images, (batch, new_h, new_w, 3), method="bicubic", antialias=True)
+  # PIL resizes uint8 images to uint8: clip the bicubic overshoot and round as it does.
+  return jnp.round(jnp.clip(images, 0.0, 255.0))
+
+
 def preprocess(frames: jax.Array, config: PreprocessConfig) -> jax.Array:
   """Turns uint8 frames into normalised CLIP pixels; jittable (shapes are static).
 
@@ -146,13 +157,7 @@ def preprocess(frames: jax.Array, config: PreprocessConfig) -> jax.Array:
   """
   chex.assert_rank(frames, 4)
   chex.assert_axis_dimension(frames, 3, 3)
-  images = frames.astype(jnp.float32)
-  batch, height, width, _ = frames.shape
-  new_h, new_w = resized_hw(height, width, config)
-  if (new_h, new_w) != (height, width):
-    images = jax.image.resize(images, (batch, new_h, new_w, 3), method="bicubic", antialias=True)
-    # PIL resizes uint8 images to uint8: clip the bicubic overshoot and round as it does.
-    images = jnp.round(jnp.clip(images, 0.0, 255.0))
+  images = resize(frames.astype(jnp.float32), config)
   if config.crop_hw is not None:
     images = center_crop(images, config.crop_hw)
   scale = 1.0 / (255.0 * jnp.asarray(config.std, jnp.float32))

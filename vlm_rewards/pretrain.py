@@ -302,8 +302,14 @@ def save_model(
   params,
   out_dir: str | pathlib.Path,
   tokenizer_dir: str | pathlib.Path = TOKENIZER_DIR,
+  squash: bool = False,
 ) -> pathlib.Path:
-  """A Hugging Face folder: config, Flax weights, tokenizer files, preprocessor config."""
+  """A Hugging Face folder: config, Flax weights, tokenizer files, preprocessor config.
+
+  The preprocessing is CLIP's (shortest side to the model's size, centre crop), or with
+  `squash` a resize of the whole frame to the model's square (no crop: a portrait phone
+  screen keeps its status bar and dock).
+  """
   out = pathlib.Path(out_dir)
   out.mkdir(parents=True, exist_ok=True)
   model.save_pretrained(str(out), params=jax.device_get(params))
@@ -315,7 +321,8 @@ def save_model(
   (out / "tokenizer_config.json").write_text(json.dumps(tok_config, indent=2) + "\n")
   size = model.config.vision_config.image_size
   processor = transformers.CLIPImageProcessor(
-    size={"shortest_edge": size},
+    size={"height": size, "width": size} if squash else {"shortest_edge": size},
+    do_center_crop=not squash,
     crop_size={"height": size, "width": size},
     image_mean=list(CLIP_MEAN),
     image_std=list(CLIP_STD),

@@ -33,6 +33,7 @@ class RewardParams(NamedTuple):
   goal_emb: jax.Array  # float32 [N, D]
   negative_ids: jax.Array  # int32 [N, K]
   baseline_emb: jax.Array | None  # float32 [D], for "goal_baseline"
+  extra_negative_emb: jax.Array | None = None  # float32 [E, D], negatives of every goal
 
 
 class RewardOutput(NamedTuple):
@@ -78,6 +79,8 @@ class RewardModel:
     temperature, threshold, alpha: reward hyperparameters.
     negative_ids: int32 [N, K] negatives of each goal, fixed for the run.
     goal_emb: float32 [N, D] goal text embeddings (prompt ensemble over ``templates``).
+    extra_negative_emb: float32 [E, D] embeddings of ``extra_negatives`` (same templates), or
+      None: texts every goal is contrasted with besides the K other goals.
     baseline_emb: float32 [D] baseline prompt embedding, or None.
   """
 
@@ -94,6 +97,7 @@ class RewardModel:
     kind: str = "vlm",
     baseline_prompt: str | None = None,
     alpha: float = 0.5,
+    extra_negatives: Sequence[str] = (),
   ):
     """Builds the model and embeds every goal once.
 
@@ -109,6 +113,9 @@ class RewardModel:
       kind: reward rule, one of ``KINDS``.
       baseline_prompt: the baseline text for "goal_baseline" (e.g. "a room").
       alpha: goal-baseline projection strength in [0, 1].
+      extra_negatives: texts filled into the same templates and contrasted with every goal in
+        Eq. 1 besides its K goal negatives: what the screen may show that is no goal (the
+        launcher's other installed apps, its home screen).
     """
     if kind not in KINDS:
       raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
@@ -127,6 +134,17 @@ class RewardModel:
     self.negative_ids = self._draw_negatives(num_negatives, negatives_seed)
     self.goal_emb = ensemble_text_embeddings(clip.embed_text, self.goals, templates)
     self.baseline_emb = clip.embed_text([baseline_prompt])[0] if baseline_prompt else None
+    self.extra_negatives = tuple(extra_negatives)
+    overlap = set(self.extra_negatives) & set(self.goals)
+    if overlap:
+      raise ValueError(
+        f"extra_negatives {sorted(overlap)} are also goals; a goal cannot be its own negative."
+      )
+    self.extra_negative_emb = (
+      ensemble_text_embeddings(clip.embed_text, self.extra_negatives, templates)
+      if self.extra_negatives
+      else None
+    )
 
   def _draw_negatives(self, num_negatives: int | None, seed: int) -> np.ndarray:
     num_goals = len(self.goals)
@@ -145,7 +163,11 @@ class RewardModel:
   def params(self) -> RewardParams:
     """The first argument of ``reward_fn`` and ``score``: image tower and text embeddings."""
     return RewardParams(
-      self.clip.image_params, self.goal_emb, jnp.asarray(self.negative_ids), self.baseline_emb
+      self.clip.image_params,
+      self.goal_emb,
+      jnp.asarray(self.negative_ids),
+      self.baseline_emb,
+      self.extra_negative_emb,
     )
 
   @property
@@ -180,6 +202,11 @@ class RewardModel:
   def _probability(self, params: RewardParams, image_emb, goal_ids, temperature=None):
     goal_emb = params.goal_emb[goal_ids]
     negative_emb = params.goal_emb[params.negative_ids[goal_ids]]
+    if params.extra_negative_emb is not None:
+      extra = jnp.broadcast_to(
+        params.extra_negative_emb, (len(goal_ids), *params.extra_negative_emb.shape)
+      )
+      negative_emb = jnp.concatenate([negative_emb, extra], axis=1)
     temperature = self.temperature if temperature is None else temperature
     return rewards.success_probability(image_emb, goal_emb, negative_emb, temperature)
 

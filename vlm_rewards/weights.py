@@ -5,6 +5,7 @@ import json
 import pathlib
 import re
 import types
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -19,12 +20,12 @@ WEIGHT_FILES = (FLAX_WEIGHTS, SAFETENSORS_WEIGHTS, TORCH_WEIGHTS)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
 
 
-def _bundled(bundled_dir: pathlib.Path) -> pathlib.Path:
+def _bundled(name: str, bundled_dir: pathlib.Path) -> pathlib.Path:
   if not (bundled_dir / "config.json").is_file():
     raise FileNotFoundError(
-      f"The bundled CLIP model is not built yet (no {bundled_dir}/config.json). Build it with "
-      "`python -m experiments.pretrain_clip`, which trains it and writes that folder; or pass "
-      "the path of another CLIP folder."
+      f"The bundled CLIP model {name!r} is not built yet (no {bundled_dir}/config.json). Build "
+      "it with `python -m experiments.pretrain_clip` (see that folder's README for the exact "
+      "command), which trains it and writes that folder; or pass the path of another CLIP folder."
     )
   return bundled_dir
 
@@ -50,10 +51,11 @@ def _download(repo_id: str) -> pathlib.Path:
   return folder
 
 
-def resolve_folder(name: str, bundled_dir: pathlib.Path) -> pathlib.Path:
-  """Maps ``"bundled"``, a local folder or a hub id to a local folder."""
-  if name == "bundled":
-    return _bundled(bundled_dir)
+def resolve_folder(name: str, bundled: Mapping[str, pathlib.Path]) -> pathlib.Path:
+  """Maps a bundled model's name (a key of ``bundled``), a local folder or a hub id to a
+  local folder."""
+  if name in bundled:
+    return _bundled(name, bundled[name])
   path = pathlib.Path(name).expanduser()
   if path.is_dir():
     return path
@@ -65,7 +67,7 @@ def resolve_folder(name: str, bundled_dir: pathlib.Path) -> pathlib.Path:
   if not _HUB_ID.match(name):
     raise FileNotFoundError(
       f"No folder {name!r}. Pass an existing folder written by "
-      "save_pretrained, a Hugging Face hub id, or 'bundled'."
+      f"save_pretrained, a Hugging Face hub id, or a bundled model ({', '.join(bundled)})."
     )
   return _download(name)
 

@@ -5,9 +5,14 @@
   python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:S \
       --config.export_dir=vlm_rewards/assets/bundled_clip        # the bundled model
 
+  python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:S,launcher \
+      --config.export_dir=vlm_rewards/assets/bundled_android     # the phone-screen model
+
 The argument is a size preset (XS, S, M, L; `vlm_rewards.pretrain.PRESETS`), optionally
-followed by `,smoke` for a seconds-long run or `,family` for the shorter recipe of the
-scaling study (every size trained alike; see the bundled model card for why it is shorter).
+followed by `,smoke` for a seconds-long run, `,family` for the shorter recipe of the
+scaling study (every size trained alike; see the bundled model card for why it is shorter),
+or `,launcher` for the phone domain (`experiments.launcher_data`: launcher screens, their
+own recipe; see the bundled-android model card).
 Any field can be overridden with --config.x=y.
 """
 
@@ -18,17 +23,21 @@ import ml_collections
 # train step takes ~0.7 s for S (the bundled model, ~20 min unshared); XS ~0.2 s, M ~1.3 s
 # and L ~1.8 s, so M and L at this recipe need 35-45+ minutes each.
 NUM_STEPS = {"XS": 1500, "S": 1500, "M": 1500, "L": 1500}
+LAUNCHER_STEPS = 800
 FAMILY_STEPS = 400  # the scaling study's shorter recipe (batch 128), the same for every size
 
 
 def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   size, *flags = arg.split(",")
-  smoke, family = "smoke" in flags, "family" in flags
+  smoke, family, launcher = "smoke" in flags, "family" in flags, "launcher" in flags
   c = ml_collections.ConfigDict()
   c.size = size
   c.seed = 0
-  c.workdir = f"runs/pretrain_clip/{'family/' if family else ''}{size}"
+  c.workdir = (
+    f"runs/pretrain_clip/{'family/' if family else ''}{'launcher/' if launcher else ''}{size}"
+  )
   c.export_dir = ""  # also save the final model here (e.g. vlm_rewards/assets/bundled_clip)
+  c.image_size = 64  # the vision tower's square input
   c.max_text_length = 32  # the text tower's positions (goal strings are short)
   c.caption_tokens = 20  # captions are padded to this (causal text tower: padding is inert)
   c.batch_size = 128 if family else 256
@@ -41,6 +50,7 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   # Data: rollouts in two house configurations, the benchmark default and the main job's
   # one-room house (experiments/configs/playhouse_find.py), so the bundled model sees both.
   c.data = ml_collections.ConfigDict()
+  c.data.domain = "launcher" if launcher else "playhouse"
   c.data.num_envs = 16 if smoke else 64
   c.data.episode_steps = 16 if smoke else 64
   c.data.oracle_fraction = 0.7
@@ -50,5 +60,16 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   )  # frames in the pool = rollouts * envs * steps
   c.data.refresh_every = 10 if smoke else 100  # steps between replacing one rollout's frames
   c.data.small_house_fraction = 0.5  # share of rollouts in the one-room house
+  if launcher:
+    # Phone screens: 64 phones x 16-step episodes per rollout (1,024 frames), 60% oracle; a
+    # pool of 24 rollouts, one replaced every 20 steps. Fewer steps than the Playhouse recipe:
+    # the screens are fewer and simpler (60 apps, home pages, drawer).
+    c.num_steps = 40 if smoke else LAUNCHER_STEPS
+    c.warmup_steps = 5 if smoke else 60
+    c.data.episode_steps = 16
+    c.data.oracle_fraction = 0.6
+    c.data.epsilon = 0.2
+    c.data.pool_rollouts = 2 if smoke else 24
+    c.data.refresh_every = 10 if smoke else 20
   c.lock()
   return c

@@ -1,0 +1,20 @@
+"""Open Diverse Apps (all 60 apps as goals) on the JAX launcher, bundled phone CLIP reward only.
+
+  python -m experiments.train --config=experiments/configs/launcher_diverse.py \
+      --workdir=runs/launcher_diverse
+
+The common config with the 60-app goal set: each goal is contrasted with 32 negatives drawn
+from the other 59 goals (the RewardModel default), and the run is longer.
+"""
+
+import ml_collections
+
+from experiments.configs import launcher_common
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  c = launcher_common.get_config(arg)
+  c.env.task = "diverse"
+  if arg is None:
+    c.total_frames = 2_000_000
+  return c

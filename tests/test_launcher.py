@@ -1,0 +1,212 @@
+"""The launcher: contract, determinism, taps, navigation, reachability, screens, captions."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from envs import base
+from envs.launcher import Launcher, LauncherConfig, art
+from envs.launcher import apps as A
+from envs.launcher import layout as L
+from envs.launcher.env import (
+  BACK,
+  EMPTY,
+  HOME,
+  NO_APP,
+  SWIPE_DOWN,
+  SWIPE_LEFT,
+  SWIPE_RIGHT,
+  SWIPE_UP,
+)
+from envs.launcher.oracle import solve_steps
+from experiments import launcher_data as LD
+from vlm_rewards import prompts
+from vlm_rewards.preprocess import PreprocessConfig, resize
+
+
+@pytest.fixture(scope="module")
+def env():
+  return Launcher(LauncherConfig(task="diverse"))
+
+
+@pytest.fixture(scope="module")
+def fns(env):
+  return {
+    "reset": jax.jit(env.reset_state),
+    "step": jax.jit(lambda s, a: env.step_state(None, s, a)),
+    "render": jax.jit(env.render),
+  }
+
+
+def test_implements_the_contract_under_jit_and_vmap(env):
+  assert isinstance(env, base.Environment)
+  keys = jax.random.split(jax.random.key(0), 5)
+  states = jax.jit(jax.vmap(env.reset_state))(keys)
+  actions = jnp.arange(5, dtype=jnp.int32) * 6
+  states = jax.jit(jax.vmap(lambda k, s, a: env.step_state(k, s, a)))(keys, states, actions)
+  frames = jax.jit(jax.vmap(env.render))(states)
+  assert frames.shape == (5, *env.observation_shape) and frames.dtype == jnp.uint8
+  assert jax.vmap(env.success, (0, 0))(states, states.goal).shape == (5,)
+  assert env.observation_shape == (120, 64, 3) and env.num_actions == 30
+
+
+def test_same_key_same_episode_and_other_keys_differ(env, fns):
+  a, b, c = (
+    fns["reset"](jax.random.key(7)),
+    fns["reset"](jax.random.key(7)),
+    fns["reset"](jax.random.key(8)),
+  )
+  assert jax.tree.all(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), a, b))
+  assert not np.array_equal(a.home, c.home)
+  for action in (SWIPE_LEFT, SWIPE_UP, 9):
+    a, b = fns["step"](a, action), fns["step"](b, action)
+  np.testing.assert_array_equal(fns["render"](a), fns["render"](b))
+
+
+def _home_cells(state):
+  """(action, app) for every occupied cell of the current home page and the dock."""
+  page = np.asarray(state.home[int(state.page) * L.PAGE_CELLS :][: L.PAGE_CELLS])
+  out = [
+    ((1 + i // L.COLS) * L.COLS + i % L.COLS, int(app))
+    for i, app in enumerate(page)
+    if app != EMPTY
+  ]
+  dock = np.asarray(state.home[-L.DOCK_CELLS :])
+  return out + [(L.DOCK_ROW * L.COLS + i, int(app)) for i, app in enumerate(dock)]
+
+
+def test_a_tap_on_an_icon_opens_exactly_that_app_and_back_returns(env, fns):
+  screens = art.app_screens()
+  for seed in range(3):
+    state = fns["reset"](jax.random.key(seed))
+    home_frame = np.asarray(fns["render"](state))
+    for action, app in _home_cells(state):
+      opened = fns["step"](state, action)
+      assert int(opened.app) == app, (seed, action)
+      np.testing.assert_array_equal(fns["render"](opened), screens[app])
+      back = fns["step"](opened, BACK)
+      assert int(back.app) == NO_APP and not bool(back.drawer_open)
+      np.testing.assert_array_equal(fns["render"](back), home_frame)
+    for action in range(L.COLS):  # the search widget's row opens nothing
+      assert int(fns["step"](state, action).app) == NO_APP
+
+
+def test_taps_in_the_drawer_open_that_app_and_back_returns_to_the_drawer(env, fns):
+  state = fns["reset"](jax.random.key(3))
+  drawer = fns["step"](fns["step"](state, SWIPE_UP), SWIPE_UP)  # open, then next drawer page
+  assert bool(drawer.drawer_open) and int(drawer.drawer_page) == 1
+  frame = np.asarray(fns["render"](drawer))
+  listed = np.asarray(drawer.drawer[L.DRAWER_CELLS : 2 * L.DRAWER_CELLS])
+  for i, app in enumerate(listed):
+    opened = fns["step"](drawer, (1 + i // L.COLS) * L.COLS + i % L.COLS)
+    assert int(opened.app) == int(app)
+    back = fns["step"](opened, BACK)
+    assert bool(back.drawer_open) and int(back.drawer_page) == 1
+    np.testing.assert_array_equal(fns["render"](back), frame)
+  home = fns["step"](fns["step"](drawer, 5), HOME)
+  assert int(home.app) == NO_APP and not bool(home.drawer_open) and int(home.page) == 0
+
+
+def test_swipes_turn_pages_and_scroll_and_close_the_drawer(env, fns):
+  state = fns["reset"](jax.random.key(11)).replace(page=jnp.int32(0))
+  assert int(fns["step"](state, SWIPE_LEFT).page) == 1
+  assert int(fns["step"](state, SWIPE_RIGHT).page) == 0  # clamped at the first page
+  last = state.replace(page=jnp.int32(env.config.num_pages - 1))
+  assert int(fns["step"](last, SWIPE_LEFT).page) == env.config.num_pages - 1
+  drawer = fns["step"](state, SWIPE_UP)
+  assert bool(drawer.drawer_open) and int(drawer.drawer_page) == 0
+  assert not bool(fns["step"](drawer, SWIPE_DOWN).drawer_open)
+  assert not bool(fns["step"](drawer, BACK).drawer_open)
+  assert int(fns["step"](fns["step"](drawer, SWIPE_UP), SWIPE_DOWN).drawer_page) == 0
+
+
+@pytest.mark.parametrize("task", ["common", "diverse"])
+def test_the_oracle_reaches_every_goal_and_a_random_policy_rarely_does(task):
+  env = Launcher(LauncherConfig(task=task))
+  keys = jax.random.split(jax.random.key(0), 512)
+  ok, steps = jax.jit(jax.vmap(lambda k: solve_steps(env, k, env.max_steps)))(keys)
+  assert float(ok.mean()) >= 0.95 and int(steps.max()) <= 4
+
+  def random_episode(key):
+    state = env.reset_state(key)
+
+    def body(carry, k):
+      s, done = carry
+      s = env.step_state(k, s, jax.random.randint(k, (), 0, env.num_actions))
+      return (s, done | env.success(s, s.goal)), None
+
+    (_, done), _ = jax.lax.scan(
+      body, (state, jnp.zeros((), bool)), jax.random.split(key, env.max_steps)
+    )
+    return done
+
+  random_rate = float(jax.jit(jax.vmap(random_episode))(keys).mean())
+  assert random_rate < 0.1, random_rate
+
+
+def test_every_app_is_placed_once_and_heldout_wallpapers_stay_out_of_training(env):
+  states = jax.jit(jax.vmap(lambda k, p: env.reset_state(k, p)))(
+    jax.random.split(jax.random.key(1), 200), jnp.repeat(jnp.arange(2), 100)
+  )
+  for home, drawer in zip(np.asarray(states.home), np.asarray(states.drawer), strict=True):
+    placed = home[home != EMPTY]
+    assert len(placed) == len(set(placed))
+    assert sorted(drawer[drawer != EMPTY]) == list(range(A.NUM_APPS))
+  walls = np.asarray(states.wallpaper)
+  assert not set(walls[:100]) & set(art.HELDOUT_WALLPAPERS)
+  assert set(walls[100:]) <= set(art.HELDOUT_WALLPAPERS)
+
+
+def _mean_abs(a, b):
+  return np.abs(a.astype(np.float32) - b.astype(np.float32)).mean(axis=(-1, -2, -3))
+
+
+def test_app_screens_are_pairwise_distinct_at_the_agent_and_clip_resolutions(env, fns):
+  screens = art.app_screens()
+  squash = PreprocessConfig(shortest_edge=None, resize_hw=(64, 64), crop_hw=None)
+  small = np.asarray(resize(jnp.asarray(screens, jnp.float32), squash))
+  states = [fns["reset"](jax.random.key(s)) for s in range(4)]
+  others = [fns["render"](s) for s in states] + [
+    fns["render"](fns["step"](s, SWIPE_UP)) for s in states
+  ]
+  others_small = np.asarray(resize(jnp.asarray(np.stack(others), jnp.float32), squash))
+  for images, rest in ((screens, np.stack(others)), (small, others_small)):
+    for i, j in itertools.combinations(range(len(images)), 2):
+      assert _mean_abs(images[i], images[j]) > 8.0, (A.APPS[i].name, A.APPS[j].name)
+    assert _mean_abs(images[:, None], rest[None]).min() > 8.0
+
+
+def test_no_training_caption_uses_the_action_phrasing_of_templates_a_and_b():
+  for name in ("Gmail", "Google Sheets"):  # the check recognises both templates
+    assert LD.uses_action_phrasing(prompts.format_prompt("android_a", name))
+    assert LD.uses_action_phrasing(prompts.format_prompt("android_b", name))
+    assert not LD.uses_action_phrasing(prompts.format_prompt("android_d", name))
+  keys = [LD.APP + a for a in range(A.NUM_APPS)] + [LD.HOME, LD.DRAWER, LD.SWIPE]
+  keys += [LD.ICON + a for a in range(A.NUM_APPS)]
+  wordings = max(len(t) for t in LD.TEMPLATES.values())
+  captions = {LD.caption(k, w) for k in keys for w in range(wordings)}
+  assert len(captions) > A.NUM_APPS * 10
+  assert not [c for c in captions if LD.uses_action_phrasing(c)]
+
+
+def test_caption_data_facts_match_the_screens():
+  env = LD.launcher_env()
+  cfg = LD.RolloutConfig(num_envs=8, num_steps=8, swipe_fraction=0.5, image_size=32)
+  out = jax.jit(LD.make_rollout(env, cfg))(jax.random.key(0))
+  frames, facts = np.asarray(out["frames"]), np.asarray(out["facts"])
+  assert frames.shape == (64, 32, 32, 3) and facts.shape == (64, LD.WIDTH)
+  kinds = LD.fact_kind(facts)
+  assert (kinds[:, 0] == 0).sum() > 0 and (kinds[:, 1] >= 1).sum() > 0
+  assert (facts[:, 2] == LD.SWIPE).sum() > 0
+  # Exactly one screen fact per frame: an app, or the home page / drawer.
+  in_app = facts[:, 0] >= 0
+  assert np.all(in_app != (facts[:, 1] >= 0))
+  assert np.all(facts[facts[:, 2] >= 0, 1] == LD.HOME)
+  # Icons are named on home pages and in the drawer (not over an app, not mid-swipe).
+  icons = facts[:, 3:] >= 0
+  assert icons[~in_app & (facts[:, 2] < 0)].any(axis=1).all()
+  assert not icons[in_app | (facts[:, 2] >= 0)].any()
+  assert np.all(kinds[:, 3:][icons] == LD.KINDS.index("icon"))

@@ -10,7 +10,10 @@ Torsos (`NetworkConfig.torso`):
                   for every frame, so the agent needs no pixels at all.
 
 Goal conditioning uses the frozen CLIP text embedding of the goal: a dense projection either
-concatenated with the torso output (`concat`) or modulating it (`film`, Perez et al. 2017).
+concatenated with the torso output (`concat`) or modulating it (`film`, Perez et al. 2017), or,
+for the `cnn` torso, modulating its last feature map channel-wise before the spatial layout is
+flattened away (`spatial_film`, as FiLM does for visual reasoning: "where is the thing the goal
+names" is decided per location, which visual search such as finding an app icon needs).
 
 Everything is time-major. `unroll` runs the torso on all T*B frames at once and scans only the
 LSTM core over time, resetting its state where `inputs.reset` is true (before that step is
@@ -31,7 +34,7 @@ from agents.types import AgentInput
 
 Params = Any
 TORSOS = ("impala_resnet", "cnn", "clip_embedding")
-GOAL_CONDITIONINGS = ("concat", "film")
+GOAL_CONDITIONINGS = ("concat", "film", "spatial_film")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +46,7 @@ class NetworkConfig:
     torso: one of `TORSOS`.
     hidden_size: width of torso outputs, the goal projection and the post-conditioning MLP.
     lstm_size: LSTM core width; 0 means feed-forward (the core state is `()`).
-    goal_conditioning: "concat" or "film".
+    goal_conditioning: "concat", "film" or "spatial_film" (`cnn` torso only).
     dtype: compute dtype of the torso, "float32" or "bfloat16".
   """
 
@@ -57,6 +60,8 @@ class NetworkConfig:
   def __post_init__(self):
     if self.torso not in TORSOS:
       raise ValueError(f"torso must be one of {TORSOS}, got {self.torso!r}")
+    if self.goal_conditioning == "spatial_film" and self.torso != "cnn":
+      raise ValueError(f"goal_conditioning 'spatial_film' needs torso 'cnn', got {self.torso!r}")
     if self.goal_conditioning not in GOAL_CONDITIONINGS:
       raise ValueError(f"goal_conditioning must be one of {GOAL_CONDITIONINGS}")
     if self.num_actions < 1 or self.hidden_size < 1 or self.lstm_size < 0:
@@ -130,11 +135,18 @@ class StridedCNN(nn.Module):
   dtype: Any
 
   @nn.compact
-  def __call__(self, pixels):
+  def __call__(self, pixels, goal=None):
+    """`goal` [N, G] (spatial FiLM): scales and shifts every channel of the last feature map,
+    then a 1x1 convolution mixes them per location, before the flatten."""
     x = pixels.astype(self.dtype) / 255.0
     x = nn.relu(nn.Conv(16, (8, 8), strides=(4, 4), dtype=self.dtype)(x))
-    x = nn.relu(nn.Conv(32, (4, 4), strides=(2, 2), dtype=self.dtype)(x))
-    x = x.reshape(x.shape[0], -1)
+    x = nn.Conv(32, (4, 4), strides=(2, 2), dtype=self.dtype)(x)
+    if goal is not None:
+      film = nn.Dense(64, kernel_init=nn.initializers.zeros, name="spatial_film")(goal)
+      scale, shift = jnp.split(film.astype(self.dtype)[:, None, None, :], 2, axis=-1)
+      x = nn.relu(x * (1.0 + scale) + shift)
+      x = nn.Conv(32, (1, 1), dtype=self.dtype)(x)
+    x = nn.relu(x).reshape(x.shape[0], -1)
     return nn.relu(nn.Dense(self.out_size, dtype=self.dtype)(x))
 
 
@@ -170,19 +182,21 @@ class AgentModule(nn.Module):
 
   config: NetworkConfig
 
-  def _torso(self, inputs: AgentInput) -> chex.Array:
+  def _torso(self, inputs: AgentInput, goal=None) -> chex.Array:
     cfg, dtype = self.config, jnp.dtype(self.config.dtype)
     if cfg.torso == "impala_resnet":
       return ImpalaResNet(cfg.hidden_size, dtype, name="torso")(inputs.pixels)
     if cfg.torso == "cnn":
-      return StridedCNN(cfg.hidden_size, dtype, name="torso")(inputs.pixels)
+      return StridedCNN(cfg.hidden_size, dtype, name="torso")(inputs.pixels, goal)
     return EmbeddingMLP(cfg.hidden_size, dtype, name="torso")(inputs.image_emb)
 
   def _condition(self, features: chex.Array, goal_emb: chex.Array) -> chex.Array:
     cfg = self.config
     goal = nn.LayerNorm(name="goal_norm")(goal_emb.astype(jnp.float32))
     features = features.astype(jnp.float32)
-    if cfg.goal_conditioning == "film":
+    if cfg.goal_conditioning == "spatial_film":
+      x = features  # conditioned inside the torso
+    elif cfg.goal_conditioning == "film":
       scale_shift = nn.Dense(2 * cfg.hidden_size, kernel_init=nn.initializers.zeros, name="film")
       scale, shift = jnp.split(scale_shift(goal), 2, axis=-1)
       x = features * (1.0 + scale) + shift
@@ -196,7 +210,11 @@ class AgentModule(nn.Module):
     cfg = self.config
     num_steps, batch = inputs.reset.shape
     flat = jax.tree.map(lambda x: x.reshape((num_steps * batch,) + x.shape[2:]), inputs)
-    x = self._condition(self._torso(flat), flat.goal_emb)
+    if cfg.goal_conditioning == "spatial_film":
+      goal = nn.LayerNorm(name="spatial_goal_norm")(flat.goal_emb.astype(jnp.float32))
+      x = self._condition(self._torso(flat, goal), flat.goal_emb)
+    else:
+      x = self._condition(self._torso(flat), flat.goal_emb)
     x = x.reshape(num_steps, batch, -1)
     if cfg.lstm_size > 0:
       core = nn.scan(

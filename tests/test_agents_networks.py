@@ -37,6 +37,10 @@ def tiny_config(**kwargs):
 @pytest.mark.parametrize("goal_conditioning", GOAL_CONDITIONINGS)
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_shapes(torso, lstm_size, goal_conditioning, dtype):
+  if goal_conditioning == "spatial_film" and torso != "cnn":
+    with pytest.raises(ValueError, match="spatial_film' needs torso 'cnn'"):
+      tiny_config(torso=torso, goal_conditioning=goal_conditioning)
+    return
   config = tiny_config(
     torso=torso, lstm_size=lstm_size, goal_conditioning=goal_conditioning, dtype=dtype
   )
@@ -72,6 +76,21 @@ def test_missing_observation_raises():
   inputs = random_inputs(jax.random.key(0), (B,))._replace(pixels=None)
   with pytest.raises(ValueError, match="pixels"):
     net.init(jax.random.key(0), inputs)
+
+
+def test_spatial_film_conditions_the_feature_map_on_the_goal():
+  net = make_network(tiny_config(goal_conditioning="spatial_film", lstm_size=0))
+  inputs = random_inputs(jax.random.key(0), (B,))
+  params = net.init(jax.random.key(1), inputs)
+  film = params["params"]["torso"]["spatial_film"]
+  assert film["kernel"].shape == (inputs.goal_emb.shape[-1], 64)  # 32 scales, 32 shifts
+  assert "goal_proj" not in params["params"] and "film" not in params["params"]
+  # Zero-initialised: at first the goal leaves the output alone; trained, it changes it.
+  other = inputs._replace(goal_emb=jnp.roll(inputs.goal_emb, 1, axis=0))
+  out, _ = net.step(params, inputs, ())
+  np.testing.assert_allclose(out.logits, net.step(params, other, ())[0].logits, atol=1e-6)
+  film["kernel"] = jax.random.normal(jax.random.key(2), film["kernel"].shape)
+  assert not np.allclose(out.logits, net.step(params, other, ())[0].logits, atol=1e-6)
 
 
 def test_bad_config_raises():

@@ -62,7 +62,7 @@ class LauncherConfig:
   task: str = "common"
   num_pages: int = 3
   occupancy: float = 0.6
-  max_steps: int = 16
+  max_steps: int = 32
   scale: int = 1
 
   def __post_init__(self):

@@ -56,7 +56,7 @@ def main():
   parser.add_argument("--policy", choices=("oracle", "random"), default="oracle")
   parser.add_argument("--task", choices=("common", "diverse"), default="common")
   parser.add_argument("--out", default="launcher.gif")
-  parser.add_argument("--png", default=None, help="also save the first frame as a still")
+  parser.add_argument("--png", default=None, help="also save the episode's frames as a strip")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--heldout", action="store_true", help="held-out wallpapers")
   args = parser.parse_args()
@@ -65,7 +65,7 @@ def main():
   images = [compose(f, goal, ok, a, t) for t, (f, ok, a) in enumerate(frames)]
   imageio.mimsave(args.out, images, duration=0.8, loop=0)
   if args.png:
-    Image.fromarray(images[0]).save(args.png)
+    Image.fromarray(np.concatenate(images, axis=1)).save(args.png)
   print(f"{args.out}: {len(images)} frames, goal 'Open {goal}', success={frames[-1][1]}")
 
 

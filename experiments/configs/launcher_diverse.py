@@ -3,18 +3,21 @@
   python -m experiments.train --config=experiments/configs/launcher_diverse.py \
       --workdir=runs/launcher_diverse
 
-The common config with the 60-app goal set: each goal is contrasted with 32 negatives drawn
-from the other 59 goals (the RewardModel default), and the run is longer.
+The common config with the 60-app goal set: each goal is contrasted with the 59 other goals
+(all of them) and the home screen and drawer, and the run is longer.
 """
 
 import ml_collections
 
+from envs.launcher import apps
 from experiments.configs import launcher_common
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c = launcher_common.get_config(arg)
   c.env.task = "diverse"
+  c.reward.extra_negatives = apps.other_screens("diverse")  # home screen and drawer
+  c.reward.num_negatives = 59  # every other app (text embeddings cost nothing per step)
   if arg is None:
     c.total_frames = 2_000_000
   return c

@@ -1,5 +1,6 @@
 """The launcher: contract, determinism, taps, navigation, reachability, screens, captions."""
 
+import importlib
 import itertools
 
 import jax
@@ -23,6 +24,7 @@ from envs.launcher.env import (
 )
 from envs.launcher.oracle import solve_steps
 from experiments import launcher_data as LD
+from experiments import registry, trainer
 from vlm_rewards import prompts
 from vlm_rewards.preprocess import PreprocessConfig, resize
 
@@ -210,3 +212,22 @@ def test_caption_data_facts_match_the_screens():
   assert icons[~in_app & (facts[:, 2] < 0)].any(axis=1).all()
   assert not icons[in_app | (facts[:, 2] >= 0)].any()
   assert np.all(kinds[:, 3:][icons] == LD.KINDS.index("icon"))
+
+
+@pytest.mark.parametrize("name", ["launcher_common", "launcher_diverse"])
+def test_shipped_configs_reward_the_goal_app_and_not_the_home_screen(name):
+  """The training configs' env and reward (the bundled phone CLIP, template D, the other
+  screens as negatives): the reward fires on the goal's app screen, not on the start screen or
+  on another app's screen."""
+  config = importlib.import_module(f"experiments.configs.{name}").get_config()
+  env = registry.make_env(config.env)
+  model = trainer.build_reward_model(config, env.goals)
+  keys = jax.random.split(jax.random.key(5), 16)
+  starts = jax.vmap(lambda k: env.reset_state(k, 1))(keys)  # held-out wallpapers
+  goal_app = jnp.asarray(env.goal_apps)[starts.goal]
+  opened = starts.replace(app=goal_app)
+  wrong = starts.replace(app=(goal_app + 1 + jnp.arange(16)) % A.NUM_APPS)
+  reward_fn = jax.jit(model.reward_fn)
+  for states, expected in ((opened, 1.0), (starts, 0.0), (wrong, 0.0)):
+    reward, _ = reward_fn(model.params, jax.vmap(env.render)(states), starts.goal)
+    np.testing.assert_array_equal(reward, expected)

@@ -190,9 +190,9 @@ class AgentModule(nn.Module):
       return StridedCNN(cfg.hidden_size, dtype, name="torso")(inputs.pixels, goal)
     return EmbeddingMLP(cfg.hidden_size, dtype, name="torso")(inputs.image_emb)
 
-  def _condition(self, features: chex.Array, goal_emb: chex.Array) -> chex.Array:
+  def _condition(self, features: chex.Array, goal: chex.Array) -> chex.Array:
+    """`goal`: the layer-normalised goal embedding."""
     cfg = self.config
-    goal = nn.LayerNorm(name="goal_norm")(goal_emb.astype(jnp.float32))
     features = features.astype(jnp.float32)
     if cfg.goal_conditioning == "spatial_film":
       x = features  # conditioned inside the torso
@@ -210,11 +210,9 @@ class AgentModule(nn.Module):
     cfg = self.config
     num_steps, batch = inputs.reset.shape
     flat = jax.tree.map(lambda x: x.reshape((num_steps * batch,) + x.shape[2:]), inputs)
-    if cfg.goal_conditioning == "spatial_film":
-      goal = nn.LayerNorm(name="spatial_goal_norm")(flat.goal_emb.astype(jnp.float32))
-      x = self._condition(self._torso(flat, goal), flat.goal_emb)
-    else:
-      x = self._condition(self._torso(flat), flat.goal_emb)
+    goal = nn.LayerNorm(name="goal_norm")(flat.goal_emb.astype(jnp.float32))
+    spatial = goal if cfg.goal_conditioning == "spatial_film" else None
+    x = self._condition(self._torso(flat, spatial), goal)
     x = x.reshape(num_steps, batch, -1)
     if cfg.lstm_size > 0:
       core = nn.scan(

@@ -118,16 +118,23 @@ def _sample_goals(key: jax.Array, env: Playhouse, n: int, heldout) -> jax.Array:
   return jnp.where(heldout, draw(k_held, env.heldout_goal_ids), draw(k_train, env.train_goal_ids))
 
 
-def make_rollout(env: Playhouse, cfg: RolloutConfig):
-  """A jittable `rollout(key, heldout=False) -> dict` of [T, E, ...] arrays (see `Rollout`);
-  `heldout` (may be traced) draws the episodes' goals from the held-out pool."""
-  oracle = make_oracle(env)
+def epsilon_oracle(oracle, num_actions: int, epsilon: float):
+  """`act(key, state, is_oracle)`: the oracle's action for the state's goal, with probability
+  `epsilon` a uniformly random one instead; always random where `is_oracle` is false."""
 
   def act(key, state, is_oracle):
     k_rand, k_eps = jax.random.split(key)
-    rand = jax.random.randint(k_rand, (), 0, env.num_actions)
-    use_oracle = is_oracle & (jax.random.uniform(k_eps) >= cfg.epsilon)
+    rand = jax.random.randint(k_rand, (), 0, num_actions)
+    use_oracle = is_oracle & (jax.random.uniform(k_eps) >= epsilon)
     return jnp.where(use_oracle, oracle(key, state, state.goal), rand)
+
+  return act
+
+
+def make_rollout(env: Playhouse, cfg: RolloutConfig):
+  """A jittable `rollout(key, heldout=False) -> dict` of [T, E, ...] arrays (see `Rollout`);
+  `heldout` (may be traced) draws the episodes' goals from the held-out pool."""
+  act = epsilon_oracle(make_oracle(env), env.num_actions, cfg.epsilon)
 
   def step(carry, key):
     states, is_oracle = carry
@@ -206,7 +213,12 @@ def sample_facts(rng: np.random.Generator, facts: np.ndarray) -> np.ndarray:
   """One trainable fact per row of `facts` [B,NF], weighted by kind (never held-out)."""
   kind = fact_kind(facts)
   weight = np.asarray(list(KIND_WEIGHTS.values()))[np.maximum(kind, 0)]
-  weight = np.where((facts >= 0) & ~heldout_fact(facts), weight, 0.0)
+  return pick_weighted(rng, facts, np.where((facts >= 0) & ~heldout_fact(facts), weight, 0.0))
+
+
+def pick_weighted(rng: np.random.Generator, facts: np.ndarray, weight: np.ndarray) -> np.ndarray:
+  """One entry per row of `facts` [B, NF], drawn with probability proportional to `weight`
+  (0: never; Gumbel-max, one draw per entry)."""
   gumbel = rng.gumbel(size=facts.shape)
   score = np.where(weight > 0, np.log(np.maximum(weight, 1e-30)) + gumbel, -np.inf)
   return facts[np.arange(len(facts)), np.argmax(score, axis=-1)]

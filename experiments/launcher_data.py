@@ -27,10 +27,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs.launcher import Launcher
+from envs.launcher import Launcher, LauncherConfig
 from envs.launcher import apps as A
 from envs.launcher import layout as L
 from envs.launcher.oracle import make_oracle
+from experiments import clip_data
 from vlm_rewards.preprocess import PreprocessConfig, resize
 
 APP, HOME, DRAWER, SWIPE, ICON = 0, A.NUM_APPS, A.NUM_APPS + 1, A.NUM_APPS + 2, A.NUM_APPS + 3
@@ -142,14 +143,8 @@ def make_rollout(env: Launcher, cfg: RolloutConfig, pool: int = 0):
   [H, W, 3] if `cfg.image_size` is None), "facts" int32[WIDTH], the episode's "goal" id and its
   ground-truth "success" (the goal's app is open), "oracle" (driven by the oracle).
   Episodes use wallpapers of goal pool `pool` (0: training wallpapers)."""
-  oracle = make_oracle(env)
+  act = clip_data.epsilon_oracle(make_oracle(env), env.num_actions, cfg.epsilon)
   squash = PreprocessConfig(shortest_edge=None, resize_hw=(cfg.image_size or 1,) * 2, crop_hw=None)
-
-  def act(key, state, is_oracle):
-    k_rand, k_eps = jax.random.split(key)
-    rand = jax.random.randint(k_rand, (), 0, env.num_actions)
-    use_oracle = is_oracle & (jax.random.uniform(k_eps) >= cfg.epsilon)
-    return jnp.where(use_oracle, oracle(key, state, state.goal), rand)
 
   def observe(state, key):
     k_swipe, k_draw = jax.random.split(key)
@@ -211,12 +206,10 @@ def sample_facts(rng: np.random.Generator, facts: np.ndarray) -> np.ndarray:
   """One fact per row of `facts` [B, WIDTH], weighted by kind."""
   kind = fact_kind(facts)
   weight = np.asarray(list(KIND_WEIGHTS.values()))[np.maximum(kind, 0)]
-  score = np.where(facts >= 0, np.log(weight) + rng.gumbel(size=facts.shape), -np.inf)
-  return facts[np.arange(len(facts)), np.argmax(score, axis=-1)]
+  return clip_data.pick_weighted(rng, facts, np.where(facts >= 0, weight, 0.0))
 
 
 def launcher_env() -> Launcher:
-  """The phone the data comes from: every app installed and a goal (the oracle's target)."""
-  from envs.launcher import LauncherConfig  # noqa: PLC0415
-
-  return Launcher(LauncherConfig(task="diverse", max_steps=L.ROWS * 100))
+  """The phone the data comes from: every app a goal (the oracle's target). The rollout never
+  asks for truncation, so the episode limit plays no part."""
+  return Launcher(LauncherConfig(task="diverse"))

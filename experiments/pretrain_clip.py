@@ -43,8 +43,10 @@ def _pad_facts(facts: np.ndarray, width: int) -> np.ndarray:
   return np.pad(facts, ((0, 0), (0, width - facts.shape[1])), constant_values=-1)
 
 
-def _playhouse_rollouts(data: ml_collections.ConfigDict):
+def _playhouse_rollouts(data: ml_collections.ConfigDict, image_size: int):
   """Jitted rollouts of the two houses (frames at the model's 64 x 64) and the fact width."""
+  if image_size != 64:
+    raise ValueError(f"Bad config: Playhouse frames are 64 x 64, got image_size={image_size}.")
   envs = make_envs()
   rcfg = clip_data.RolloutConfig(
     data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon
@@ -62,7 +64,11 @@ def _launcher_rollouts(data: ml_collections.ConfigDict, image_size: int):
   ], launcher_data.WIDTH
 
 
-DOMAINS = {"playhouse": clip_data, "launcher": launcher_data}  # caption modules by data.domain
+# data.domain -> (caption module, rollout builder)
+DOMAINS = {
+  "playhouse": (clip_data, _playhouse_rollouts),
+  "launcher": (launcher_data, _launcher_rollouts),
+}
 
 
 class FramePool:
@@ -77,11 +83,8 @@ class FramePool:
       raise ValueError(
         f"Bad config: data.domain must be one of {sorted(DOMAINS)}, got {data.domain!r}."
       )
-    self.captions = DOMAINS[data.domain]
-    if data.domain == "launcher":
-      self.rollouts, self.width = _launcher_rollouts(data, image_size)
-    else:
-      self.rollouts, self.width = _playhouse_rollouts(data)
+    self.captions, make_rollouts = DOMAINS[data.domain]
+    self.rollouts, self.width = make_rollouts(data, image_size)
     self.chunk = data.num_envs * data.episode_steps
     self.small_fraction = data.get("small_house_fraction", 0.0)
     self.key = jax.random.key(seed)
@@ -143,7 +146,7 @@ def make_batch(pool: FramePool, tokens: CaptionTokens, rng: np.random.Generator,
 
 def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
   """Endless training batches, deterministic in `config.seed`."""
-  pool = FramePool(config.data, config.seed, config.get("image_size", 64))
+  pool = FramePool(config.data, config.seed, config.image_size)
   tokens = CaptionTokens(config.max_text_length, config.caption_tokens)
   rng = np.random.default_rng(config.seed)
   step = 0

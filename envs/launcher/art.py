@@ -96,12 +96,12 @@ def wallpaper(index: int) -> np.ndarray:
   return D.to_uint8(img)
 
 
-def _status_bar(img: np.ndarray, mask: np.ndarray) -> None:
-  for target, value in ((img, 255.0), (mask, True)):
-    D.text(target if target.ndim == 3 else target[..., None], 1, 2, L.STATUS_TIME, value)
-  for target, value in ((img, 255.0), (mask, True)):
-    view = target if target.ndim == 3 else target[..., None]
-    D.rect(view, 1, L.W - 7, 5, L.W - 2, value)
+def _status_bar() -> np.ndarray:
+  """bool[H, W]: the status bar's white ink (the time, a battery)."""
+  ink = D.canvas(L.H, L.W, (0, 0, 0))
+  D.text(ink, 1, 2, L.STATUS_TIME, (1, 1, 1))
+  D.rect(ink, 1, L.W - 7, 5, L.W - 2, (1, 1, 1))
+  return ink[..., 0] > 0
 
 
 class Overlays(NamedTuple):
@@ -115,9 +115,11 @@ class Overlays(NamedTuple):
 def overlays(num_pages: int, drawer_pages: int) -> Overlays:
   home_rgb = np.zeros((num_pages, L.H, L.W, 3), np.float32)
   home_mask = np.zeros((num_pages, L.H, L.W), bool)
+  status = _status_bar()
   for page in range(num_pages):
     img, mask = home_rgb[page], home_mask[page]
-    _status_bar(img, mask)
+    img[status] = 255.0
+    mask |= status
     D.rounded_rect(img, 9, 4, 17, L.W - 5, 4, (255, 255, 255))
     pill = np.zeros((L.H, L.W, 3), np.float32)
     D.rounded_rect(pill, 9, 4, 17, L.W - 5, 4, (1, 1, 1))
@@ -134,7 +136,7 @@ def overlays(num_pages: int, drawer_pages: int) -> Overlays:
   for page in range(drawer_pages):
     img = drawer[page]
     img[:] = DRAWER_RGB
-    _status_bar(img, np.zeros((L.H, L.W), bool))
+    img[status] = 255.0
     D.rounded_rect(img, 9, 4, 17, L.W - 5, 4, (60, 64, 67))
     D.text(img, 11, 8, "SEARCH", (170, 170, 170))
     span = (L.H - L.CELL_H) // drawer_pages

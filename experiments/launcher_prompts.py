@@ -25,7 +25,7 @@ import numpy as np
 from absl import app, flags
 
 from envs.launcher import Launcher, LauncherConfig, apps
-from experiments import launcher_data
+from experiments import launcher_data, run_io
 from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
@@ -44,6 +44,7 @@ _TASK = flags.DEFINE_enum("task", "common", ["common", "diverse"], "goal set")
 _SEED = flags.DEFINE_integer("seed", 1234, "dataset seed")
 _ROLLOUTS = flags.DEFINE_integer("rollouts", 4, "rollouts of 64 phones x 16 steps per split")
 _OUT = flags.DEFINE_string("out", "docs/launcher_prompts", "output folder")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "replace the results already in --out")
 _OTHERS = flags.DEFINE_bool(
   "other_screens", True, "also contrast each goal with the phone's other screens (as configs do)"
 )
@@ -102,11 +103,12 @@ def study(clip, env: Launcher, data: dict, extra_negatives=()) -> tuple[dict, di
 
 def main(argv) -> None:
   del argv
+  out = pathlib.Path(_OUT.value)
+  run_io.refuse_overwrite(out / "prompts.json", _OVERWRITE.value)  # before the slow part
   env = Launcher(LauncherConfig(task=_TASK.value))
   clip = load_clip(_MODEL.value)
   extra = apps.other_screens(_TASK.value) if _OTHERS.value else ()
   summary, curves = study(clip, env, make_dataset(env, _SEED.value, _ROLLOUTS.value), extra)
-  out = pathlib.Path(_OUT.value)
   out.mkdir(parents=True, exist_ok=True)
   report = {
     "model": _MODEL.value,

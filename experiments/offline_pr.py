@@ -30,7 +30,7 @@ from PIL import Image
 
 import envs.playhouse as envs_playhouse
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import clip_data
+from experiments import clip_data, run_io
 from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
@@ -205,11 +205,7 @@ def main(argv) -> None:
   del argv
   models = parse_models(_MODELS.value)  # before the (slow) datasets
   out = pathlib.Path(_OUT.value)
-  if (out / "offline_pr.json").exists() and not _OVERWRITE.value:
-    raise app.UsageError(
-      f"{out / 'offline_pr.json'} holds earlier results: pass --overwrite to replace them, or "
-      "another --out."
-    )
+  run_io.refuse_overwrite(out / "offline_pr.json", _OVERWRITE.value)
   out.mkdir(parents=True, exist_ok=True)
   datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(_FAMILIES.value)}
   results, table = {}, {}

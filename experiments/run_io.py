@@ -16,7 +16,7 @@ import jax
 import matplotlib
 import numpy as np
 import orbax.checkpoint as ocp
-from absl import logging
+from absl import app, logging
 from PIL import Image, ImageDraw
 from tensorboardX import SummaryWriter
 
@@ -104,6 +104,15 @@ class Workdir:
     if not self._lock.closed:
       fcntl.flock(self._lock, fcntl.LOCK_UN)
       self._lock.close()
+
+
+def refuse_overwrite(path: str | pathlib.Path, overwrite: bool) -> None:
+  """Stops a command-line run (absl UsageError) if `path` holds earlier results and
+  `overwrite` is not set."""
+  if pathlib.Path(path).exists() and not overwrite:
+    raise app.UsageError(
+      f"{path} holds earlier results: pass --overwrite to replace them, or another --out."
+    )
 
 
 def _flatten(tree: Mapping, prefix: str = "") -> dict[str, Any]:

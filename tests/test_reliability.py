@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from absl import app
 
 from agents import impala
 from envs.playhouse import PlayhouseConfig
@@ -212,3 +213,13 @@ def test_a_signal_saves_the_call_in_flight_and_resume_is_exact(tiny_run, tmp_pat
   assert _strip(rows) == _strip(full_rows)
   for a, b in zip(jax.tree.leaves(full.agent), jax.tree.leaves(resumed.agent), strict=True):
     np.testing.assert_array_equal(a, b)
+
+
+def test_analysis_scripts_refuse_to_overwrite_results_without_the_flag(tmp_path):
+  results = tmp_path / "prompts.json"
+  run_io.refuse_overwrite(results, overwrite=False)  # nothing there yet
+  results.write_text("{}")
+  with pytest.raises(app.UsageError, match="holds earlier results: pass --overwrite"):
+    run_io.refuse_overwrite(results, overwrite=False)
+  run_io.refuse_overwrite(results, overwrite=True)
+  assert results.read_text() == "{}"  # the check itself never touches the file

@@ -2,7 +2,7 @@
 a fixed, seeded dataset of launcher trajectories.
 
   python -m experiments.launcher_prompts [--model=bundled-android] [--task=common]
-      [--out=docs/launcher_prompts]
+      [--out=docs/launcher_prompts] [--overwrite]   # results already in --out: refused without it
 
 Dataset (deterministic in --seed): phones driven 35% by the scripted oracle with 30% random
 actions (they reach apps often) and 65% by a uniformly random policy (rarely), so the share

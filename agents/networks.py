@@ -15,6 +15,13 @@ for the `cnn` torso, modulating its last feature map channel-wise before the spa
 flattened away (`spatial_film`, as FiLM does for visual reasoning: "where is the thing the goal
 names" is decided per location, which visual search such as finding an app icon needs).
 
+Tap-grid policy head (`tap_grid=(rows, cols)`, `cnn` torso): for action spaces whose first
+rows*cols actions are taps at the cells of a screen grid (android_env's discrete action
+wrapper), each tap's logit is computed from the features of its own cell by one small MLP
+shared across cells, so "tap where the goal's icon is" is learnt once for every position
+instead of once per position; the other actions' logits and the value come from the whole
+frame as usual.
+
 Everything is time-major. `unroll` runs the torso on all T*B frames at once and scans only the
 LSTM core over time, resetting its state where `inputs.reset` is true (before that step is
 processed). `step` is `unroll` with T=1. The torso may compute in bfloat16 (`dtype`);
@@ -48,6 +55,8 @@ class NetworkConfig:
     lstm_size: LSTM core width; 0 means feed-forward (the core state is `()`).
     goal_conditioning: "concat", "film" or "spatial_film" (`cnn` torso only).
     dtype: compute dtype of the torso, "float32" or "bfloat16".
+    tap_grid: (rows, cols) when the first rows*cols actions are taps at the cells of that
+      screen grid (row-major); their logits then come from per-cell features (`cnn` only).
   """
 
   num_actions: int
@@ -56,8 +65,19 @@ class NetworkConfig:
   lstm_size: int = 256
   goal_conditioning: str = "concat"
   dtype: str = "float32"
+  tap_grid: tuple[int, int] | None = None
 
   def __post_init__(self):
+    if self.tap_grid is not None:
+      object.__setattr__(self, "tap_grid", tuple(int(n) for n in self.tap_grid))
+      rows, cols = self.tap_grid if len(self.tap_grid) == 2 else (0, 0)
+      if self.torso != "cnn":
+        raise ValueError(f"tap_grid needs torso 'cnn' (a feature map), got {self.torso!r}")
+      if rows < 1 or cols < 1 or rows * cols > self.num_actions:
+        raise ValueError(
+          f"tap_grid must be (rows, cols) with rows * cols <= num_actions "
+          f"({self.num_actions}), got {self.tap_grid}"
+        )
     if self.torso not in TORSOS:
       raise ValueError(f"torso must be one of {TORSOS}, got {self.torso!r}")
     if self.goal_conditioning == "spatial_film" and self.torso != "cnn":
@@ -137,7 +157,10 @@ class StridedCNN(nn.Module):
   @nn.compact
   def __call__(self, pixels, goal=None):
     """`goal` [N, G] (spatial FiLM): scales and shifts every channel of the last feature map,
-    then a 1x1 convolution mixes them per location, before the flatten."""
+    then a 1x1 convolution mixes them per location, before the flatten.
+
+    Returns (features [N, out_size], the last feature map [N, h, w, 32] after ReLU).
+    """
     x = pixels.astype(self.dtype) / 255.0
     x = nn.relu(nn.Conv(16, (8, 8), strides=(4, 4), dtype=self.dtype)(x))
     x = nn.Conv(32, (4, 4), strides=(2, 2), dtype=self.dtype)(x)
@@ -146,8 +169,24 @@ class StridedCNN(nn.Module):
       scale, shift = jnp.split(film.astype(self.dtype)[:, None, None, :], 2, axis=-1)
       x = nn.relu(x * (1.0 + scale) + shift)
       x = nn.Conv(32, (1, 1), dtype=self.dtype)(x)
-    x = nn.relu(x).reshape(x.shape[0], -1)
-    return nn.relu(nn.Dense(self.out_size, dtype=self.dtype)(x))
+    fmap = nn.relu(x)
+    flat = fmap.reshape(x.shape[0], -1)
+    return nn.relu(nn.Dense(self.out_size, dtype=self.dtype)(flat)), fmap
+
+
+def cell_pool(fmap: chex.Array, grid: tuple[int, int]) -> chex.Array:
+  """Averages a feature map [N, h, w, C] over the cells of a rows x cols grid -> [N, rows, cols, C].
+
+  A feature row (column) belongs to the cell that holds its centre, so sizes need not divide.
+  """
+
+  def matrix(size, cells):
+    owner = ((jnp.arange(size) + 0.5) * cells / size).astype(jnp.int32)
+    member = (owner[None, :] == jnp.arange(cells)[:, None]).astype(fmap.dtype)
+    return member / jnp.maximum(member.sum(axis=1, keepdims=True), 1)
+
+  (rows, cols), (_, h, w, _) = grid, fmap.shape
+  return jnp.einsum("nhwc,rh,qw->nrqc", fmap, matrix(h, rows), matrix(w, cols))
 
 
 class EmbeddingMLP(nn.Module):
@@ -182,13 +221,25 @@ class AgentModule(nn.Module):
 
   config: NetworkConfig
 
-  def _torso(self, inputs: AgentInput, goal=None) -> chex.Array:
+  def _torso(self, inputs: AgentInput, goal=None) -> tuple[chex.Array, chex.Array | None]:
+    """-> (features [N, hidden], the feature map [N, h, w, C] or None)."""
     cfg, dtype = self.config, jnp.dtype(self.config.dtype)
     if cfg.torso == "impala_resnet":
-      return ImpalaResNet(cfg.hidden_size, dtype, name="torso")(inputs.pixels)
+      return ImpalaResNet(cfg.hidden_size, dtype, name="torso")(inputs.pixels), None
     if cfg.torso == "cnn":
       return StridedCNN(cfg.hidden_size, dtype, name="torso")(inputs.pixels, goal)
-    return EmbeddingMLP(cfg.hidden_size, dtype, name="torso")(inputs.image_emb)
+    return EmbeddingMLP(cfg.hidden_size, dtype, name="torso")(inputs.image_emb), None
+
+  def _tap_logits(self, fmap: chex.Array, goal: chex.Array) -> chex.Array:
+    """Per-cell tap logits [N, rows*cols] from the cells' pooled features and the goal."""
+    cfg = self.config
+    cells = cell_pool(fmap, cfg.tap_grid).astype(jnp.float32)
+    n, rows, cols, _ = cells.shape
+    goal = nn.Dense(cells.shape[-1], name="tap_goal")(goal)[:, None, None, :]
+    x = jnp.concatenate([cells, cells * goal], axis=-1)
+    x = nn.relu(nn.Dense(cfg.hidden_size // 2, name="tap_hidden")(x))
+    init = nn.initializers.variance_scaling(0.01, "fan_in", "normal")
+    return nn.Dense(1, kernel_init=init, name="tap_logit")(x).reshape(n, rows * cols)
 
   def _condition(self, features: chex.Array, goal: chex.Array) -> chex.Array:
     """`goal`: the layer-normalised goal embedding."""
@@ -212,7 +263,8 @@ class AgentModule(nn.Module):
     flat = jax.tree.map(lambda x: x.reshape((num_steps * batch,) + x.shape[2:]), inputs)
     goal = nn.LayerNorm(name="goal_norm")(flat.goal_emb.astype(jnp.float32))
     spatial = goal if cfg.goal_conditioning == "spatial_film" else None
-    x = self._condition(self._torso(flat, spatial), goal)
+    features, fmap = self._torso(flat, spatial)
+    x = self._condition(features, goal)
     x = x.reshape(num_steps, batch, -1)
     if cfg.lstm_size > 0:
       core = nn.scan(
@@ -223,9 +275,14 @@ class AgentModule(nn.Module):
         out_axes=0,
       )(cfg.lstm_size, name="core")
       state, x = core(state, (x, inputs.reset))
+    num_taps = 0 if cfg.tap_grid is None else cfg.tap_grid[0] * cfg.tap_grid[1]
     logits = nn.Dense(
-      cfg.num_actions, kernel_init=nn.initializers.variance_scaling(0.01, "fan_in", "normal")
+      cfg.num_actions - num_taps,
+      kernel_init=nn.initializers.variance_scaling(0.01, "fan_in", "normal"),
     )(x)
+    if num_taps:
+      taps = self._tap_logits(fmap, goal).reshape(num_steps, batch, num_taps)
+      logits = jnp.concatenate([taps, logits], axis=-1)
     value = nn.Dense(1, name="value")(x)[..., 0]
     return AgentOutput(logits=logits, value=value), state
 

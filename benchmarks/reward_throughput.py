@@ -5,7 +5,9 @@ For each model, batch size and dtype, one process times, interleaved repeat by r
 * jax: ``jax.jit(RewardModel.reward_fn)`` on uint8 frames [B, S, S, 3] (preprocessing, the
   image tower, Eq. 1 and Eq. 2 included), ``block_until_ready``;
 * torch: ``CLIPModel.get_image_features`` on the same frames already preprocessed (float32
-  NCHW), under ``torch.inference_mode()``; bf16 via ``torch.autocast("cpu", torch.bfloat16)``.
+  NCHW), under ``torch.inference_mode()``; bf16 via ``torch.autocast(device, torch.bfloat16)``.
+  ``--torch_device cuda`` runs PyTorch on the GPU (JAX runs on its default backend), so that
+  both frameworks are compared on the same card.
 
 Both hold the same weights (random, or ``--model PATH``). Warm-up calls are excluded and the
 median of the repeats is reported, with the JAX/torch ratio, the achieved GFLOP/s of the
@@ -131,16 +133,21 @@ def _interleaved(fns: dict, warmup: int, repeats: int) -> dict[str, float]:
   return {name: statistics.median(t) for name, t in times.items()}
 
 
-def matmul_gflops(n: int, warmup: int, repeats: int) -> dict:
+def _sync(device: str) -> None:
+  if device.startswith("cuda"):
+    torch.cuda.synchronize()
+
+
+def matmul_gflops(n: int, warmup: int, repeats: int, device: str = "cpu") -> dict:
   """GFLOP/s of an n x n matmul in JAX and torch, fp32 and bf16, interleaved."""
   out = {}
   for dtype, torch_dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
     a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.dtype(dtype))
-    ta = torch.randn(n, n, dtype=torch_dtype)
+    ta = torch.randn(n, n, dtype=torch_dtype, device=device)
     dot = jax.jit(jnp.dot)
     fns = {
       "jax": lambda a=a, dot=dot: dot(a, a).block_until_ready(),
-      "torch": lambda ta=ta: torch.mm(ta, ta),
+      "torch": lambda ta=ta: (torch.mm(ta, ta), _sync(device)),
     }
     with torch.inference_mode():
       secs = _interleaved(fns, warmup, repeats)
@@ -149,7 +156,13 @@ def matmul_gflops(n: int, warmup: int, repeats: int) -> dict:
 
 
 def bench_case(
-  clip: clip_lib.CLIP, torch_model, batch: int, dtype: str, warmup: int, repeats: int
+  clip: clip_lib.CLIP,
+  torch_model,
+  batch: int,
+  dtype: str,
+  warmup: int,
+  repeats: int,
+  device: str = "cpu",
 ) -> dict:
   """Times one (model, batch, dtype) case in both frameworks; returns its JSON entry."""
   clip = dataclasses.replace(clip, dtype=jnp.dtype(dtype))
@@ -162,12 +175,14 @@ def bench_case(
   reward_fn = jax.jit(model.reward_fn)
   params = model.params
   pixels = np.asarray(jax.jit(preprocess, static_argnums=1)(frames, clip.preprocess_config))
-  pixels = torch.from_numpy(pixels.transpose(0, 3, 1, 2).copy())
-  autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bfloat16")
+  pixels = torch.from_numpy(pixels.transpose(0, 3, 1, 2).copy()).to(device)
+  autocast = torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=dtype == "bfloat16")
 
   def run_torch():
     with torch.inference_mode(), autocast:
-      return torch_model.get_image_features(pixel_values=pixels)
+      out = torch_model.get_image_features(pixel_values=pixels)
+    _sync(device)
+    return out
 
   fns = {
     "jax": lambda: jax.block_until_ready(reward_fn(params, frames, goal_ids)),
@@ -192,9 +207,12 @@ def check_agreement(clip: clip_lib.CLIP, torch_model) -> float:
   with torch.inference_mode():
     theirs = (
       torch_model.get_image_features(
-        pixel_values=torch.from_numpy(pixels.transpose(0, 3, 1, 2).copy())
+        pixel_values=torch.from_numpy(pixels.transpose(0, 3, 1, 2).copy()).to(
+          next(torch_model.parameters()).device
+        )
       )
       .double()
+      .cpu()
       .numpy()
     )
   theirs /= np.linalg.norm(theirs, axis=-1, keepdims=True)
@@ -237,6 +255,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     help="torch intra-op threads (XLA uses one thread per core)",
   )
   parser.add_argument(
+    "--torch_device", default="cpu", help="where PyTorch runs: cpu, or cuda on a GPU machine"
+  )
+  parser.add_argument(
     "--out",
     type=pathlib.Path,
     default=None,
@@ -258,19 +279,25 @@ def main(argv=None) -> dict:
     "cpu_count": os.cpu_count(),
     "torch_threads": torch.get_num_threads(),
     "machine": platform.machine(),
+    "jax_device": jax.devices()[0].device_kind,
+    "torch_device": args.torch_device,
     "xla_flags": os.environ.get("XLA_FLAGS", ""),
     "argv": sys.argv[1:],
-    "matmul_2048_gflops_per_s": matmul_gflops(2048, args.warmup, max(args.repeats, 3)),
+    "matmul_2048_gflops_per_s": matmul_gflops(
+      2048, args.warmup, max(args.repeats, 3), args.torch_device
+    ),
   }
   clips = [random_clip(name) for name in args.models.split(",") if name]
   clips += [clip_lib.load_clip(path) for path in args.model]
   entries = []
   for clip in clips:
-    torch_model = torch_copy(clip)
+    torch_model = torch_copy(clip).to(args.torch_device)
     meta.setdefault("embedding_cosine_min", {})[clip.name] = check_agreement(clip, torch_model)
     for batch in (int(b) for b in args.batches.split(",")):
       for dtype in args.dtypes.split(","):
-        entry = bench_case(clip, torch_model, batch, dtype, args.warmup, args.repeats)
+        entry = bench_case(
+          clip, torch_model, batch, dtype, args.warmup, args.repeats, args.torch_device
+        )
         entry["matmul_2048_gflops_per_s"] = meta["matmul_2048_gflops_per_s"]
         entries.append(entry)
         print(json.dumps(entry), file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ from agents.networks import (
   TORSOS,
   AgentInput,
   NetworkConfig,
+  cell_pool,
   make_network,
 )
 
@@ -91,6 +92,41 @@ def test_spatial_film_conditions_the_feature_map_on_the_goal():
   np.testing.assert_allclose(out.logits, net.step(params, other, ())[0].logits, atol=1e-6)
   film["kernel"] = jax.random.normal(jax.random.key(2), film["kernel"].shape)
   assert not np.allclose(out.logits, net.step(params, other, ())[0].logits, atol=1e-6)
+
+
+def test_cell_pool_averages_the_feature_locations_of_each_cell():
+  fmap = jax.random.normal(jax.random.key(0), (2, 15, 8, 3))  # 15 rows into 6: cells of 2-3
+  pooled = np.asarray(cell_pool(fmap, (6, 4)))
+  x = np.asarray(fmap)
+  row_cell = ((np.arange(15) + 0.5) * 6 / 15).astype(int)
+  col_cell = ((np.arange(8) + 0.5) * 4 / 8).astype(int)
+  assert set(row_cell) == set(range(6))
+  for r in range(6):
+    for c in range(4):
+      cell = x[:, row_cell == r][:, :, col_cell == c]
+      np.testing.assert_allclose(pooled[:, r, c], cell.mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+
+
+def test_tap_grid_head_scores_every_cell_with_one_shared_head():
+  config = tiny_config(
+    num_actions=7, lstm_size=0, tap_grid=[2, 2], goal_conditioning="spatial_film"
+  )
+  assert config.tap_grid == (2, 2)  # lists (a config file's JSON) become a hashable tuple
+  net = make_network(config)
+  inputs = random_inputs(jax.random.key(0), (B,))
+  params = net.init(jax.random.key(1), inputs)["params"]
+  assert params["tap_logit"]["kernel"].shape == (config.hidden_size // 2, 1)  # shared by cells
+  assert params["Dense_0"]["kernel"].shape[-1] == 7 - 4  # the other actions: whole-frame head
+  out, _ = net.step({"params": params}, inputs, ())
+  chex.assert_shape(out.logits, (B, 7))
+  # The taps' logits read the goal (the cell features are multiplied by its projection).
+  other = inputs._replace(goal_emb=jnp.roll(inputs.goal_emb, 1, axis=0))
+  taps = net.step({"params": params}, other, ())[0].logits[:, :4]
+  assert not np.allclose(out.logits[:, :4], taps, atol=1e-7)
+  with pytest.raises(ValueError, match="tap_grid needs torso 'cnn'"):
+    tiny_config(torso="clip_embedding", tap_grid=(2, 2))
+  with pytest.raises(ValueError, match="rows \\* cols <= num_actions"):
+    tiny_config(num_actions=3, tap_grid=(2, 2))
 
 
 def test_bad_config_raises():

@@ -122,8 +122,11 @@ def test_envs_and_agents_by_import_path_and_clear_errors_for_bad_names():
     registry.make_agent({"name": "muesli"}, 3, 10)
 
 
-@pytest.mark.parametrize("name", ["playhouse_find", "playhouse_lift", "playhouse_paper"])
-@pytest.mark.parametrize("arg", [None, "smoke"])
+@pytest.mark.parametrize(
+  "name, arg",
+  [(n, a) for n in ("playhouse_find", "playhouse_lift", "playhouse_paper") for a in (None, "smoke")]
+  + [(n, a) for n in ("launcher_common", "launcher_diverse") for a in (None, "smoke", "gpu")],
+)
 def test_every_config_builds_valid_parts(name, arg):
   config = importlib.import_module(f"experiments.configs.{name}").get_config(arg)
   trainer_lib.check_config(config)

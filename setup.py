@@ -29,6 +29,12 @@ setup(
     "pillow>=10,<14",
     "tensorboardX>=2.6,<3",
     "safetensors>=0.4,<1",
+    # The AndroidEnv bridge (envs/android/): android_env imports immutabledict without
+    # declaring it, and its generated protos need protobuf >= 6.33 and grpcio >= 1.81.1.
+    "android-env>=1.3,<2",
+    "immutabledict>=4",
+    "protobuf>=6.33",
+    "grpcio>=1.81.1",
   ],
   extras_require={
     "test": ["torch==2.13.0", "pytest>=8,<10", "ruff>=0.6,<1"],

@@ -186,31 +186,43 @@ class OpenAppEnv(dm_env.Environment):
     self._goal, self._steps, self._frame = 0, 0, None
     self.last_success, self.last_probability = False, 0.0
 
-  # ------------------------------------------------------------------ dm_env interface
+  # ------------------------------------------------------------------ host-actor interface
 
-  def reset(self) -> dm_env.TimeStep:
+  def begin(self) -> tuple[np.ndarray, int, bool]:
+    """Starts an episode: draws a goal, resets android_env; -> (frame, goal id, success)."""
     self._goal = int(self._rng.integers(len(self.goals)))
     self._steps = 0
-    timestep = self._env.reset()
-    self._frame = resize_frame(timestep.observation["pixels"])
+    self._frame = resize_frame(self._env.reset().observation["pixels"])
     self.last_success, self.last_probability = self.ground_truth(), 0.0
-    return dm_env.restart(self._observation())
+    return self._frame, self._goal, self.last_success
 
-  def step(self, action) -> dm_env.TimeStep:
+  def act(self, action) -> tuple[np.ndarray, bool, bool]:
+    """One action, no reward: -> (new frame, success, the episode's limit is reached or
+    android_env ended it). A Sebulba actor scores the frames of all its environments at once."""
     action = int(action)
     if not 0 <= action < self.num_actions:
       raise ValueError(f"action must be in [0, {self.num_actions}), got {action}.")
     timestep = self._apply(action)
     self._steps += 1
     self._frame = resize_frame(timestep.observation["pixels"])
+    self.last_success = self.ground_truth()
+    return self._frame, self.last_success, self._steps >= self.max_steps or timestep.last()
+
+  # ------------------------------------------------------------------ dm_env interface
+
+  def reset(self) -> dm_env.TimeStep:
+    self.begin()
+    return dm_env.restart(self._observation())
+
+  def step(self, action) -> dm_env.TimeStep:
+    frame, _, ended = self.act(action)
     reward, probability = self._reward_fn(
-      self._params, self._frame[None], jnp.asarray([self._goal], jnp.int32)
+      self._params, frame[None], jnp.asarray([self._goal], jnp.int32)
     )
     reward, self.last_probability = float(reward[0]), float(probability[0])
-    self.last_success = self.ground_truth()
     if reward > 0:
       return dm_env.termination(reward, self._observation())
-    if self._steps >= self.max_steps or timestep.last():
+    if ended:
       return dm_env.truncation(0.0, self._observation())
     return dm_env.transition(0.0, self._observation())
 

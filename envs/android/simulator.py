@@ -18,6 +18,7 @@ the layouts and the rules are the JAX environment's. What it adds is the Android
 """
 
 import dataclasses
+import functools
 import threading
 
 import jax
@@ -56,24 +57,32 @@ class LauncherSimulatorConfig(config_classes.SimulatorConfig):
   swipe_fraction: float = 0.15
 
 
+@functools.lru_cache(maxsize=8)
+def _launcher(scale: int, num_pages: int, occupancy: float):
+  """The launcher and its jitted reset, step and render, shared by every simulator of these
+  settings (an actor's environments compile them once)."""
+  launcher = launcher_env.Launcher(
+    launcher_env.LauncherConfig(
+      task="diverse",  # every app may be the goal; the bridge picks goals
+      num_pages=num_pages,
+      occupancy=occupancy,
+      max_steps=2**30,  # episodes are ended by android_env and the bridge
+      scale=scale,
+    )
+  )
+  reset = jax.jit(launcher.reset_state, static_argnums=1)
+  return launcher, reset, jax.jit(launcher.step_state), jax.jit(launcher.render)
+
+
 class LauncherSimulator(base_simulator.BaseSimulator):
   """The JAX launcher behind android_env's simulator interface (see the module docstring)."""
 
   def __init__(self, config: LauncherSimulatorConfig):
     super().__init__(config)
     self._config = config
-    self.launcher = launcher_env.Launcher(
-      launcher_env.LauncherConfig(
-        task="diverse",  # every app may be the goal; the bridge picks goals
-        num_pages=config.num_pages,
-        occupancy=config.occupancy,
-        max_steps=2**30,  # episodes are ended by android_env and the bridge
-        scale=config.scale,
-      )
+    self.launcher, self._reset, self._step, self._render = _launcher(
+      config.scale, config.num_pages, config.occupancy
     )
-    self._reset = jax.jit(self.launcher.reset_state, static_argnums=1)
-    self._step = jax.jit(self.launcher.step_state)
-    self._render = jax.jit(self.launcher.render)
     self._lock = threading.Lock()  # touches, adb and screenshots may come from threads
     self._key = jax.random.key(config.seed)
     self._state = None

@@ -1,0 +1,424 @@
+"""Sebulba: actor threads stepping host-side environments, one learner with the fused update.
+
+  python -m experiments.sebulba --config=experiments/configs/android_common.py --workdir=DIR
+  python -m experiments.sebulba --config=experiments/configs/android_common.py:smoke --workdir=DIR
+
+For environments that live on the host (android_env: emulators, or our launcher simulator
+through the real package), where the fused one-compiled-step trainer cannot run. The layout of
+Stoix's and Cleanba's Sebulba:
+
+* `num_actors` actor threads, each stepping its own batch of `envs_per_actor` host
+  environments (`envs.android.bridge.OpenAppEnv`: `begin()` / `act(action)`). Per step the
+  actor runs the policy on the device for its whole batch (`agent.act`), steps its
+  environments on the host, then scores all the new screenshots with the CLIP at once and
+  applies the episode rules with the fused trainer's own `trainer.finish_step` (same reward,
+  termination on reward, truncation at the step limit, reset on the step after an episode
+  end). After `unroll_length` steps it builds the learner's trajectory with
+  `trainer.trajectory` and puts it in a bounded queue (an actor blocks when the learner is
+  behind, so no data is dropped and memory is bounded).
+* The learner (the main thread) takes trajectories in arrival order and applies
+  `agent.update`, the function the fused trainer applies, jitted once; then it publishes the
+  new acting parameters, which actors pick up at their next rollout. Acting parameters may lag
+  by a few updates; V-trace corrects for it (the trajectories carry the behaviour logits).
+* An actor whose environment raises (an emulator restart, a lost adb connection) logs the
+  error, closes and rebuilds its environments and goes on; the learner does not stop
+  (`actor_restarts` in the metrics). After `max_actor_restarts` in all, the run stops with the
+  last error.
+
+Workdir as the fused trainer's (`experiments/run_io.py`): config.json, metrics.jsonl with
+TensorBoard events, checkpoints of the agent state (`--resume` continues from the latest; host
+environments start fresh episodes, so a resumed run is not bit-identical the way a fused run
+is), returns.png (VLM against ground-truth return of the training episodes), and a progress
+bar. Ground truth (the foreground activity over adb) is measured, never given to the learner.
+"""
+
+import dataclasses
+import functools
+import json
+import logging as py_logging
+import pathlib
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from absl import app, flags, logging
+from jax.sharding import Mesh
+from ml_collections import config_flags
+from tqdm import tqdm
+
+from envs import wrappers
+from envs.launcher import apps, layout
+from envs.launcher import env as launcher_env
+from experiments import registry, run_io
+from experiments import trainer as trainer_lib
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Path to a config file.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Where metrics, checkpoints and plots go.")
+_RESUME = flags.DEFINE_bool("resume", False, "Continue the run in --workdir.")
+_RESTART = flags.DEFINE_bool("restart", False, "Start over (the old run is moved aside).")
+
+
+FRAME_SHAPE = (layout.H, layout.W, 3)  # what OpenAppEnv gives the agent
+OpenAppEnvActions = launcher_env.Launcher.num_actions
+
+
+class ParamsBox:
+  """The latest acting parameters and their version (the update that made them)."""
+
+  def __init__(self, params, version: int = 0):
+    self._lock = threading.Lock()
+    self._value = (params, version)
+
+  def set(self, params, version: int) -> None:
+    with self._lock:
+      self._value = (params, version)
+
+  def get(self):
+    with self._lock:
+      return self._value
+
+
+@dataclasses.dataclass
+class Rollout:
+  trajectory: object  # agents.types.Trajectory [T, B]
+  metrics: dict  # trainer.rollout_metrics sums
+  actor: int
+  params_version: int
+
+
+def num_updates(config: ml_collections.ConfigDict) -> int:
+  """Updates in a Sebulba run: one per actor rollout of envs_per_actor x unroll_length frames."""
+  frames = config.sebulba.envs_per_actor * config.unroll_length
+  return max(1, config.total_frames // frames)
+
+
+def make_trainer(config: ml_collections.ConfigDict, num_actions: int):
+  """The fused trainer's pieces (reward model, agent) for host environments (no JAX env)."""
+  agent = registry.make_agent(config.agent, num_actions, num_updates(config))
+  mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
+  return trainer_lib.Trainer(config, None, reward_model(config), agent, mesh)
+
+
+class Actor(threading.Thread):
+  """One actor thread: a batch of host environments, the policy and the reward on the device."""
+
+  def __init__(self, index, t, make_envs, params, rollouts, stop, fns, errors):
+    super().__init__(name=f"actor-{index}", daemon=True)
+    self.index, self.t, self.make_envs = index, t, make_envs
+    self.params, self.rollouts, self.stop, self.fns, self.errors = (
+      params,
+      rollouts,
+      stop,
+      fns,
+      errors,
+    )
+    self.key = jax.random.fold_in(jax.random.key(t.config.seed), 1000 + index)
+    self.restarts = 0
+    self.envs = None
+
+  def run(self) -> None:
+    while not self.stop.is_set():
+      try:
+        self._run_envs()
+      except Exception as error:  # an environment failed: rebuild them and go on
+        self.restarts += 1
+        logging.exception("Actor %d: environment error (restart %d)", self.index, self.restarts)
+        print(
+          f"actor {self.index}: {type(error).__name__}: {error}; restarting its environments",
+          file=sys.stderr,
+        )
+        self.errors.put(error)
+        self._close()
+        time.sleep(min(2.0**self.restarts, 30.0) * 0.05)
+
+  def _close(self) -> None:
+    for env in self.envs or ():
+      try:
+        env.close()
+      except Exception:  # a broken environment may not close cleanly
+        logging.exception("Actor %d: closing an environment failed", self.index)
+    self.envs = None
+
+  def _transition(self, frames, goals, success, truncated) -> wrappers.Transition:
+    return wrappers.Transition(
+      state=jnp.zeros(len(frames), jnp.int32),  # host environments keep their own state
+      pixels=jnp.asarray(np.stack(frames)),
+      goal=jnp.asarray(goals, jnp.int32),
+      success=jnp.asarray(success, bool),
+      truncated=jnp.asarray(truncated, bool),
+    )
+
+  def _host_step(self, actions, needs_reset) -> wrappers.Transition:
+    """Steps (or, after an episode end, resets) every environment of the batch on the host."""
+    frames, goals, success, truncated = [], [], [], []
+    for env, action, reset in zip(self.envs, actions, needs_reset, strict=True):
+      if reset:
+        frame, goal, ok = env.begin()
+        ended = False
+      else:
+        (frame, ok, ended), goal = env.act(int(action)), env.goal
+      frames.append(frame), goals.append(goal), success.append(ok), truncated.append(ended)
+    return self._transition(frames, goals, success, truncated)
+
+  def _run_envs(self) -> None:
+    self.envs = self.make_envs(self.index, self.restarts)
+    rp = self.t.reward_model.params
+    begun = [env.begin() for env in self.envs]
+    actor = self.fns["init"](rp, self._transition(*zip(*begun, strict=True), [False] * len(begun)))
+    while not self.stop.is_set():
+      params, version = self.params.get()
+      initial_inputs, initial_core = actor.inputs, actor.core_state
+      inputs, outs = [], []
+      for _ in range(self.t.config.unroll_length):
+        self.key, key = jax.random.split(self.key)
+        action, core = self.fns["act"](params, key, actor.inputs, actor.core_state)
+        tr = self._host_step(np.asarray(action.actions), np.asarray(actor.needs_reset))
+        actor, out = self.fns["finish"](rp, actor, tr, action.actions, action.logits, core)
+        inputs.append(actor.inputs), outs.append(out)
+      stack = lambda xs: jax.tree.map(lambda *x: jnp.stack(x), *xs)  # noqa: E731
+      outs = stack(outs)
+      traj = self.fns["trajectory"](initial_inputs, initial_core, stack(inputs), outs)
+      rollout = Rollout(traj, self.fns["metrics"](outs), self.index, version)
+      while not self.stop.is_set():
+        try:
+          self.rollouts.put(rollout, timeout=0.5)
+          break
+        except queue.Full:
+          continue
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled(config_json: str):
+  """(trainer, actor functions, learner update) of a config, kept for the next `train` of the
+  same config in this process (a resume), so that nothing compiles twice."""
+  t = make_trainer(ml_collections.ConfigDict(json.loads(config_json)), OpenAppEnvActions)
+  return t, actor_functions(t), learner_update(t)
+
+
+def actor_functions(t) -> dict[str, Callable]:
+  """The jitted pieces every actor shares (compiled once for the batch size)."""
+
+  def init(rp, tr):
+    score = t.reward_model.score(rp, tr.pixels, tr.goal)
+    batch = tr.goal.shape[0]
+    return trainer_lib.Actor(
+      tr.state,
+      trainer_lib._agent_input(rp, tr, score, jnp.ones(batch, bool)),
+      t.agent.initial_core_state(batch),
+      jnp.zeros(batch, bool),
+      wrappers.initial_stats(batch),
+    )
+
+  def finish(rp, actor, tr, actions, logits, core):
+    score = t.reward_model.score(rp, tr.pixels, tr.goal)
+    return trainer_lib.finish_step(t, rp, actor, tr, actions, logits, core, score)
+
+  return {
+    "init": jax.jit(init),
+    "act": jax.jit(t.agent.act),
+    "finish": jax.jit(finish),
+    "trajectory": jax.jit(trainer_lib.trajectory),
+    "metrics": jax.jit(trainer_lib.rollout_metrics),
+  }
+
+
+def learner_update(t):
+  """The learner's step: exactly the fused trainer's `agent.update`, jitted."""
+  return jax.jit(t.agent.update)
+
+
+def train(
+  config: ml_collections.ConfigDict,
+  workdir,
+  make_envs: Callable | None = None,
+  *,
+  resume: bool = False,
+  restart: bool = False,
+  stop_after_updates: int | None = None,
+):
+  """Runs (or resumes) a Sebulba run; returns (agent state, logged rows).
+
+  `stop_after_updates` ends the run early (as if interrupted, with a checkpoint) after that
+  many updates in total, counting those before a resume.
+
+  `make_envs(actor_index, restart_count) -> list of host environments` (default: the
+  config's, `make_env_factory`). Stops after the config's number of updates, on SIGTERM /
+  SIGINT (saving a checkpoint), or after `sebulba.max_actor_restarts` environment errors.
+  """
+  workdir = pathlib.Path(workdir)
+  make_envs = make_envs or make_env_factory(config)
+  t, fns, update = _compiled(config.to_json())
+  owner = run_io.Workdir(workdir, config, resume=resume, restart=restart)
+  checkpointer = run_io.Checkpointer(workdir, keep=config.checkpoints_to_keep, clean_partial=resume)
+  s = config.sebulba
+  agent_state = t.agent.init(jax.random.key(config.seed), _example_inputs(t, fns, config))
+  start = 0
+  if resume:
+    start, agent_state = checkpointer.restore(jax.eval_shape(lambda: agent_state))
+  logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None)
+  total = num_updates(config)
+  params = ParamsBox(t.agent.acting_params(agent_state), start)
+  rollouts, stop, errors = queue.Queue(maxsize=s.queue_size), threading.Event(), queue.Queue()
+  actors = [
+    Actor(i, t, make_envs, params, rollouts, stop, fns, errors) for i in range(s.num_actors)
+  ]
+  for a in actors:
+    a.start()
+  frames_per_update = s.envs_per_actor * config.unroll_length
+  sums, lags, tick, update_no = [], [], time.perf_counter(), start
+  signals = _Signals()
+  try:
+    with signals, tqdm(total=total, initial=start, desc="sebulba", unit="update") as bar:
+      end = total if stop_after_updates is None else min(total, stop_after_updates)
+      while update_no < end and signals.signum is None:
+        restarts = sum(a.restarts for a in actors)
+        if restarts > s.max_actor_restarts:
+          raise RuntimeError(
+            f"{restarts} actor restarts (sebulba.max_actor_restarts={s.max_actor_restarts}); "
+            "the last environment error follows."
+          ) from _last(errors)
+        try:
+          rollout = rollouts.get(timeout=1.0)
+        except queue.Empty:
+          continue
+        agent_state, learn = update(agent_state, rollout.trajectory)
+        update_no += 1
+        params.set(t.agent.acting_params(agent_state), update_no)
+        sums.append({**learn, **rollout.metrics})
+        lags.append(update_no - 1 - rollout.params_version)
+        bar.update(1)
+        if update_no % s.log_every_updates == 0 or update_no == total:
+          metrics = jax.device_get(trainer_lib.chunk_metrics(_stack(sums)))
+          row = trainer_lib.summarise({k: float(v) for k, v in metrics.items()})
+          now = time.perf_counter()
+          row.update(
+            frames=update_no * frames_per_update,
+            fps=len(sums) * frames_per_update / (now - tick),
+            policy_lag=float(np.mean(lags)),
+            actor_restarts=float(sum(a.restarts for a in actors)),
+          )
+          logger.write(update_no, row)
+          sums, lags, tick = [], [], now
+        if update_no % s.checkpoint_every_updates == 0:
+          checkpointer.save(update_no, agent_state)
+    if checkpointer.latest_step() != update_no:
+      checkpointer.save(update_no, agent_state)
+  finally:
+    stop.set()
+    for a in actors:
+      a.join(timeout=30)
+      a._close()
+    logger.close()
+    checkpointer.close()
+    owner.close()
+  rows = run_io.read_metrics(logger.path)
+  if rows:
+    run_io.plot_returns(rows, workdir / "returns.png")
+  if signals.signum is not None:
+    print(f"Stopped at update {update_no}; continue with --resume.", file=sys.stderr)
+  return agent_state, rows
+
+
+def _stack(rows: list[dict]) -> dict:
+  return {k: jnp.stack([jnp.asarray(r[k]) for r in rows]) for k in rows[0]}
+
+
+def _last(errors: queue.Queue):
+  last = None
+  while not errors.empty():
+    last = errors.get()
+  return last
+
+
+def _example_inputs(t, fns, config):
+  """An AgentInput [B] of the right shapes for the agent's init (blank frames)."""
+  batch = config.sebulba.envs_per_actor
+  tr = wrappers.Transition(
+    state=jnp.zeros(batch, jnp.int32),
+    pixels=jnp.zeros((batch, *FRAME_SHAPE), jnp.uint8),
+    goal=jnp.zeros(batch, jnp.int32),
+    success=jnp.zeros(batch, bool),
+    truncated=jnp.zeros(batch, bool),
+  )
+  return fns["init"](t.reward_model.params, tr).inputs
+
+
+class _Signals:
+  """SIGTERM / SIGINT: the learner stops after the update in flight and saves a checkpoint."""
+
+  def __init__(self):
+    self.signum, self._previous = None, {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for sig in (signal.SIGTERM, signal.SIGINT):
+        self._previous[sig] = signal.signal(sig, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signum = signum
+    print(f"\nSignal {signum}: saving a checkpoint and stopping.", file=sys.stderr, flush=True)
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+    return False
+
+
+def make_env_factory(config: ml_collections.ConfigDict) -> Callable:
+  """`make_envs(actor, restarts)` for the config's `env` (android_launcher | android_emulator)."""
+  from envs.android import bridge, simulator  # noqa: PLC0415
+
+  e = config.env
+
+  def make_envs(actor: int, restarts: int):
+    envs = []
+    for i in range(config.sebulba.envs_per_actor):
+      seed = config.seed * 100_003 + max(actor, 0) * 1009 + i * 7 + restarts * 100_000_007
+      if e.name == "android_launcher":
+        sim = simulator.LauncherSimulatorConfig(scale=e.scale, seed=seed, pool=e.pool)
+        android = bridge.load_launcher_env(sim)
+      elif e.name == "android_emulator":
+        android = bridge.load_emulator_env(e.avd_name, sdk_root=e.sdk_root, task=e.task)
+      else:
+        raise ValueError(
+          f"env.name must be 'android_launcher' or 'android_emulator' for Sebulba, got {e.name!r}"
+        )
+      model = reward_model(config)
+      envs.append(bridge.OpenAppEnv(android, model, max_steps=e.max_steps, seed=seed))
+    return envs
+
+  return make_envs
+
+
+def reward_model(config: ml_collections.ConfigDict):
+  """The config's reward model over the goals of `env.task` (built once per config)."""
+  return _reward_model(config.to_json())
+
+
+@functools.lru_cache(maxsize=4)
+def _reward_model(config_json: str):
+  config = ml_collections.ConfigDict(json.loads(config_json))
+  goals = [apps.APPS[i].name for i in apps.TASKS[config.env.task]]
+  return trainer_lib.build_reward_model(config, goals)
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  py_logging.getLogger("absl").setLevel(py_logging.WARNING)
+  if _WORKDIR.value is None:
+    raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
+  train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value, restart=_RESTART.value)
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,97 @@
+"""The Sebulba actor-learner on host environments: android_env with the launcher simulator."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from agents.types import AgentInput, Trajectory
+from experiments import registry, run_io, sebulba
+from experiments import trainer as trainer_lib
+from experiments.configs import android_common, launcher_common
+
+TINY_NETWORK = dict(torso="clip_embedding", hidden_size=16, lstm_size=0, goal_conditioning="film")
+
+
+@pytest.fixture(scope="module")
+def config(tiny_clip_dirs):
+  c = android_common.get_config("smoke")
+  c.reward.model = str(tiny_clip_dirs["flax"])  # plumbing, not reward quality, is tested here
+  c.sebulba.update(num_actors=2, envs_per_actor=2, log_every_updates=1, checkpoint_every_updates=2)
+  c.env.max_steps, c.unroll_length = 3, 3
+  c.total_frames = 4 * 2 * 3  # 4 updates of one actor's 2 envs x 3 steps
+  c.agent.network = TINY_NETWORK  # fast to compile; the launcher's own network is not the point
+  return c
+
+
+def test_the_learner_applies_the_fused_trainers_update(config):
+  """Same batch, same agent state: Sebulba's learner step and the update the fused trainer
+  builds from the launcher config (same agent settings) give the same parameters and metrics."""
+  fused_config = launcher_common.get_config("smoke")
+  fused_config.agent.network = TINY_NETWORK
+  fused_agent = registry.make_agent(fused_config.agent, 30, trainer_lib.num_updates(fused_config))
+  host = sebulba.make_trainer(config, sebulba.OpenAppEnvActions)
+  T, B, D = 3, 2, host.reward_model.goal_emb.shape[-1]
+  k = jax.random.split(jax.random.key(0), 6)
+  inputs = AgentInput(
+    pixels=None,
+    image_emb=jax.random.normal(k[0], (T + 1, B, D)),
+    goal_emb=jax.random.normal(k[1], (T + 1, B, D)),
+    reset=jnp.zeros((T + 1, B), bool),
+  )
+  traj = Trajectory(
+    inputs=inputs,
+    actions=jax.random.randint(k[2], (T, B), 0, 30),
+    rewards=jax.random.bernoulli(k[3], 0.3, (T, B)).astype(jnp.float32),
+    discounts=jnp.full((T, B), 0.9),
+    behaviour_logits=jax.random.normal(k[4], (T, B, 30)),
+    initial_core_state=(),
+    mask=jnp.ones((T, B)),
+  )
+  state = fused_agent.init(k[5], jax.tree.map(lambda x: x[0], inputs))
+  ours, ours_metrics = sebulba.learner_update(host)(state, traj)
+  theirs, theirs_metrics = jax.jit(fused_agent.update)(state, traj)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7), ours, theirs)
+  for name in theirs_metrics:
+    np.testing.assert_allclose(ours_metrics[name], theirs_metrics[name], rtol=1e-6, atol=1e-7)
+  assert not np.allclose(ours_metrics["loss"], 0.0)
+
+
+class FlakyEnv:
+  """An environment whose adb connection drops on its second action."""
+
+  def __init__(self, env):
+    self.env, self.acts = env, 0
+
+  def __getattr__(self, name):
+    return getattr(self.env, name)
+
+  def act(self, action):
+    self.acts += 1
+    if self.acts == 2:
+      raise ConnectionError("adb connection lost")
+    return self.env.act(action)
+
+
+def test_run_survives_an_environment_error_writes_the_workdir_and_resumes(config, tmp_path):
+  factory = sebulba.make_env_factory(config)
+
+  def make_envs(actor, restarts):
+    envs = factory(actor, restarts)
+    if actor == 0 and restarts == 0:
+      envs[0] = FlakyEnv(envs[0])
+    return envs
+
+  _, rows = sebulba.train(config, tmp_path, make_envs, stop_after_updates=2)
+  assert [r["step"] for r in rows] == [1, 2]
+  assert rows[-1]["actor_restarts"] >= 1  # actor 0 restarted; the learner went on
+  assert run_io.Checkpointer(tmp_path).latest_step() == 2
+  for row in rows:  # rollout measurements through android_env and the CLIP
+    assert 0 <= row["gt_return"] <= 1 and 0 <= row["vlm_return"] <= 1
+    assert np.isfinite(row["loss"]) and row["episodes"] >= 1
+  _, rows = sebulba.train(config, tmp_path, factory, resume=True)
+  assert [r["step"] for r in rows] == [1, 2, 3, 4]
+  assert run_io.Checkpointer(tmp_path).latest_step() == 4
+  assert (tmp_path / "returns.png").is_file() and (tmp_path / "tensorboard").is_dir()
+  with pytest.raises(FileExistsError):
+    sebulba.train(config, tmp_path, factory)  # a finished run is never overwritten

@@ -59,12 +59,6 @@ from envs.launcher import env as launcher_env
 from experiments import registry, run_io
 from experiments import trainer as trainer_lib
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "Path to a config file.")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Where metrics, checkpoints and plots go.")
-_RESUME = flags.DEFINE_bool("resume", False, "Continue the run in --workdir.")
-_RESTART = flags.DEFINE_bool("restart", False, "Start over (the old run is moved aside).")
-
-
 FRAME_SHAPE = (layout.H, layout.W, 3)  # what OpenAppEnv gives the agent
 OpenAppEnvActions = launcher_env.Launcher.num_actions
 
@@ -99,10 +93,15 @@ def num_updates(config: ml_collections.ConfigDict) -> int:
   return max(1, config.total_frames // frames)
 
 
+def make_agent(config: ml_collections.ConfigDict, num_actions: int):
+  """The config's agent, its learning-rate schedule over this run's `num_updates`."""
+  return registry.make_agent(config.agent, num_actions, num_updates(config))
+
+
 def make_trainer(config: ml_collections.ConfigDict, num_actions: int):
   """The fused trainer's pieces (reward model, agent) for host environments (no JAX env)."""
-  agent = registry.make_agent(config.agent, num_actions, num_updates(config))
   mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
+  agent = make_agent(config, num_actions)
   return trainer_lib.Trainer(config, None, reward_model(config), agent, mesh)
 
 
@@ -111,14 +110,8 @@ class Actor(threading.Thread):
 
   def __init__(self, index, t, make_envs, params, rollouts, stop, fns, errors):
     super().__init__(name=f"actor-{index}", daemon=True)
-    self.index, self.t, self.make_envs = index, t, make_envs
-    self.params, self.rollouts, self.stop, self.fns, self.errors = (
-      params,
-      rollouts,
-      stop,
-      fns,
-      errors,
-    )
+    self.index, self.t, self.make_envs, self.fns = index, t, make_envs, fns
+    self.params, self.rollouts, self.stop, self.errors = params, rollouts, stop, errors
     self.key = jax.random.fold_in(jax.random.key(t.config.seed), 1000 + index)
     self.restarts = 0
     self.envs = None
@@ -136,7 +129,7 @@ class Actor(threading.Thread):
         )
         self.errors.put(error)
         self._close()
-        time.sleep(min(2.0**self.restarts, 30.0) * 0.05)
+        time.sleep(min(0.1 * 2**self.restarts, 30.0))  # back off while the device recovers
 
   def _close(self) -> None:
     for env in self.envs or ():
@@ -157,15 +150,14 @@ class Actor(threading.Thread):
 
   def _host_step(self, actions, needs_reset) -> wrappers.Transition:
     """Steps (or, after an episode end, resets) every environment of the batch on the host."""
-    frames, goals, success, truncated = [], [], [], []
+    steps = []
     for env, action, reset in zip(self.envs, actions, needs_reset, strict=True):
       if reset:
-        frame, goal, ok = env.begin()
-        ended = False
+        steps.append((*env.begin(), False))  # frame, goal, success, not truncated
       else:
-        (frame, ok, ended), goal = env.act(int(action)), env.goal
-      frames.append(frame), goals.append(goal), success.append(ok), truncated.append(ended)
-    return self._transition(frames, goals, success, truncated)
+        frame, success, ended = env.act(int(action))
+        steps.append((frame, env.goal, success, ended))
+    return self._transition(*zip(*steps, strict=True))
 
   def _run_envs(self) -> None:
     self.envs = self.make_envs(self.index, self.restarts)
@@ -175,16 +167,15 @@ class Actor(threading.Thread):
     while not self.stop.is_set():
       params, version = self.params.get()
       initial_inputs, initial_core = actor.inputs, actor.core_state
-      inputs, outs = [], []
+      steps = []
       for _ in range(self.t.config.unroll_length):
         self.key, key = jax.random.split(self.key)
         action, core = self.fns["act"](params, key, actor.inputs, actor.core_state)
         tr = self._host_step(np.asarray(action.actions), np.asarray(actor.needs_reset))
         actor, out = self.fns["finish"](rp, actor, tr, action.actions, action.logits, core)
-        inputs.append(actor.inputs), outs.append(out)
-      stack = lambda xs: jax.tree.map(lambda *x: jnp.stack(x), *xs)  # noqa: E731
-      outs = stack(outs)
-      traj = self.fns["trajectory"](initial_inputs, initial_core, stack(inputs), outs)
+        steps.append((actor.inputs, out))
+      inputs, outs = jax.tree.map(lambda *x: jnp.stack(x), *steps)
+      traj = self.fns["trajectory"](initial_inputs, initial_core, inputs, outs)
       rollout = Rollout(traj, self.fns["metrics"](outs), self.index, version)
       while not self.stop.is_set():
         try:
@@ -199,7 +190,7 @@ def _compiled(config_json: str):
   """(trainer, actor functions, learner update) of a config, kept for the next `train` of the
   same config in this process (a resume), so that nothing compiles twice."""
   t = make_trainer(ml_collections.ConfigDict(json.loads(config_json)), OpenAppEnvActions)
-  return t, actor_functions(t), learner_update(t)
+  return t, actor_functions(t), learner_update(t.agent)
 
 
 def actor_functions(t) -> dict[str, Callable]:
@@ -229,9 +220,9 @@ def actor_functions(t) -> dict[str, Callable]:
   }
 
 
-def learner_update(t):
+def learner_update(agent):
   """The learner's step: exactly the fused trainer's `agent.update`, jitted."""
-  return jax.jit(t.agent.update)
+  return jax.jit(agent.update)
 
 
 def train(
@@ -288,8 +279,9 @@ def train(
           rollout = rollouts.get(timeout=1.0)
         except queue.Empty:
           continue
-        agent_state, learn = update(agent_state, rollout.trajectory)
-        update_no += 1
+        new_state, learn = update(agent_state, rollout.trajectory)
+        _check_loss(learn, update_no + 1, config.max_abs_loss, checkpointer)
+        agent_state, update_no = new_state, update_no + 1
         params.set(t.agent.acting_params(agent_state), update_no)
         sums.append({**learn, **rollout.metrics})
         lags.append(update_no - 1 - rollout.params_version)
@@ -324,6 +316,20 @@ def train(
   if signals.signum is not None:
     print(f"Stopped at update {update_no}; continue with --resume.", file=sys.stderr)
   return agent_state, rows
+
+
+def _check_loss(learn: dict, update: int, bound: float, checkpointer) -> None:
+  """Stops on a non-finite or diverged loss before its parameters are used or saved."""
+  loss = float(learn["loss"])
+  if np.isfinite(loss) and abs(loss) <= bound:
+    return
+  last = checkpointer.latest_step()
+  kept = f"update {last} is the last checkpoint" if last is not None else "no checkpoint yet"
+  raise FloatingPointError(
+    f"The loss diverged at update {update} ({loss:.4g}, bound max_abs_loss={bound:g}); the "
+    f"update was discarded and {kept}. Lower agent.learner.learning_rate or tighten "
+    "agent.learner.max_grad_norm, then --resume."
+  )
 
 
 def _stack(rows: list[dict]) -> dict:
@@ -415,10 +421,17 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   py_logging.getLogger("absl").setLevel(py_logging.WARNING)
-  if _WORKDIR.value is None:
+  f = flags.FLAGS
+  if f.workdir is None:
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
-  train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value, restart=_RESTART.value)
+  train(f.config, f.workdir, resume=f.resume, restart=f.restart)
 
 
 if __name__ == "__main__":
+  # Defined here, not at import: `experiments.train` defines the same flags, and a process
+  # (the test suite) may import both modules.
+  config_flags.DEFINE_config_file("config", None, "Path to a config file.")
+  flags.DEFINE_string("workdir", None, "Where metrics, checkpoints and plots go.")
+  flags.DEFINE_bool("resume", False, "Continue the run in --workdir.")
+  flags.DEFINE_bool("restart", False, "Start over (the old run is moved aside).")
   app.run(main)

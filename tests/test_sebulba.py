@@ -30,8 +30,8 @@ def test_the_learner_applies_the_fused_trainers_update(config):
   fused_config = launcher_common.get_config("smoke")
   fused_config.agent.network = TINY_NETWORK
   fused_agent = registry.make_agent(fused_config.agent, 30, trainer_lib.num_updates(fused_config))
-  host = sebulba.make_trainer(config, sebulba.OpenAppEnvActions)
-  T, B, D = 3, 2, host.reward_model.goal_emb.shape[-1]
+  host = sebulba.make_agent(config, sebulba.OpenAppEnvActions)
+  T, B, D = 3, 2, 24
   k = jax.random.split(jax.random.key(0), 6)
   inputs = AgentInput(
     pixels=None,
@@ -95,3 +95,11 @@ def test_run_survives_an_environment_error_writes_the_workdir_and_resumes(config
   assert (tmp_path / "returns.png").is_file() and (tmp_path / "tensorboard").is_dir()
   with pytest.raises(FileExistsError):
     sebulba.train(config, tmp_path, factory)  # a finished run is never overwritten
+
+
+def test_a_nan_loss_stops_the_learner_with_a_clear_error(tmp_path):
+  checkpointer = run_io.Checkpointer(tmp_path)
+  sebulba._check_loss({"loss": np.float32(0.5)}, 3, 1e6, checkpointer)  # fine: no error
+  with pytest.raises(FloatingPointError, match="diverged at update 3 .*no checkpoint yet"):
+    sebulba._check_loss({"loss": np.float32(np.nan)}, 3, 1e6, checkpointer)
+  checkpointer.close()

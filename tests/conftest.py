@@ -1,12 +1,38 @@
 """Shared fixtures: a tiny random CLIP saved by transformers, in Flax and PyTorch formats."""
 
+import os
 import pathlib
 import shutil
+import tempfile
 
 import jax
 import pytest
 import transformers
 from transformers import modeling_flax_pytorch_utils as pt_utils
+
+_CACHE_ENV = "VLM_REWARDS_TEST_XLA_CACHE"
+_created_cache = None
+
+
+def pytest_configure(config):
+  """One persistent XLA compilation cache per test session, in a fresh directory, shared by the
+  xdist workers and the processes that tests launch (they inherit the environment): a resumed
+  run, or a second process of a multi-process run, loads the executables that an earlier one
+  compiled instead of compiling them again. Fresh each session, so that a session's timing is
+  that of a cold cache, as on CI."""
+  global _created_cache
+  del config
+  path = os.environ.get(_CACHE_ENV)
+  if path is None:
+    path = _created_cache = tempfile.mkdtemp(prefix="vlm-rewards-xla-cache-")
+    os.environ[_CACHE_ENV] = os.environ["JAX_COMPILATION_CACHE_DIR"] = path
+  jax.config.update("jax_compilation_cache_dir", path)
+
+
+def pytest_unconfigure(config):
+  del config
+  if _created_cache is not None:
+    shutil.rmtree(_created_cache, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items):

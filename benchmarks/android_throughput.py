@@ -22,9 +22,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from envs.android import bridge, simulator  # noqa: E402
-from envs.launcher import apps as A  # noqa: E402
-from vlm_rewards import clip as clip_lib  # noqa: E402
-from vlm_rewards.reward_model import RewardModel  # noqa: E402
+from experiments import sebulba  # noqa: E402
+from experiments.configs import android_common  # noqa: E402
 
 
 def _ms_per(fn, n: int) -> float:
@@ -40,14 +39,7 @@ def main():
   p.add_argument("--scale", type=int, default=4, help="screenshot = 120x64 times this")
   args = p.parse_args()
   env = bridge.load_launcher_env(simulator.LauncherSimulatorConfig(scale=args.scale))
-  goals = [A.APPS[i].name for i in A.TASKS["common"]]
-  model = RewardModel(
-    clip_lib.load_clip("bundled-android"),
-    goals,
-    templates="android_d",
-    threshold=0.7,
-    extra_negatives=A.other_screens("common"),
-  )
+  model = sebulba.reward_model(android_common.get_config())  # the shipped config's reward
   task = bridge.OpenAppEnv(env, model, max_steps=10**9, seed=0)
   rng = np.random.default_rng(0)
   actions = rng.integers(0, task.num_actions, args.steps)

@@ -10,7 +10,8 @@ from envs.android import bridge, simulator, task
 from envs.launcher import apps as A
 from envs.launcher import env as LE
 from envs.launcher import oracle as launcher_oracle
-from vlm_rewards import clip as clip_lib
+from experiments import sebulba
+from experiments.configs import android_common
 from vlm_rewards.reward_model import RewardModel
 
 COMMON = [A.APPS[i].name for i in A.TASKS["common"]]
@@ -21,13 +22,7 @@ def android():
   """(android_env AndroidEnv on the launcher simulator, OpenAppEnv on it with the config's
   reward: bundled phone CLIP, template D, other screens as extra negatives)."""
   env = bridge.load_launcher_env(simulator.LauncherSimulatorConfig(scale=2, seed=3))
-  model = RewardModel(
-    clip_lib.load_clip("bundled-android"),
-    COMMON,
-    templates="android_d",
-    threshold=0.7,
-    extra_negatives=A.other_screens("common"),
-  )
+  model = sebulba.reward_model(android_common.get_config())
   yield env, bridge.OpenAppEnv(env, model, max_steps=6, seed=0)
   env.close()
 

@@ -32,6 +32,7 @@ is), returns.png (VLM against ground-truth return of the training episodes), and
 bar. Ground truth (the foreground activity over adb) is measured, never given to the learner.
 """
 
+import concurrent.futures
 import dataclasses
 import functools
 import json
@@ -114,7 +115,7 @@ class Actor(threading.Thread):
     self.params, self.rollouts, self.stop, self.errors = params, rollouts, stop, errors
     self.key = jax.random.fold_in(jax.random.key(t.config.seed), 1000 + index)
     self.restarts = 0
-    self.envs = None
+    self.envs, self.pool = None, None
 
   def run(self) -> None:
     while not self.stop.is_set():
@@ -149,20 +150,25 @@ class Actor(threading.Thread):
     )
 
   def _host_step(self, actions, needs_reset) -> wrappers.Transition:
-    """Steps (or, after an episode end, resets) every environment of the batch on the host."""
-    steps = []
-    for env, action, reset in zip(self.envs, actions, needs_reset, strict=True):
+    """Steps (or, after an episode end, resets) every environment of the batch on the host,
+    concurrently: an environment mostly waits (on a device, or android_env's pauses), and
+    waiting releases Python's lock."""
+
+    def one(env, action, reset):
       if reset:
-        steps.append((*env.begin(), False))  # frame, goal, success, not truncated
-      else:
-        frame, success, ended = env.act(int(action))
-        steps.append((frame, env.goal, success, ended))
+        return (*env.begin(), False)  # frame, goal, success, not truncated
+      frame, success, ended = env.act(int(action))
+      return frame, env.goal, success, ended
+
+    steps = list(self.pool.map(one, self.envs, actions, needs_reset))
     return self._transition(*zip(*steps, strict=True))
 
   def _run_envs(self) -> None:
     self.envs = self.make_envs(self.index, self.restarts)
     rp = self.t.reward_model.params
-    begun = [env.begin() for env in self.envs]
+    if self.pool is None:
+      self.pool = concurrent.futures.ThreadPoolExecutor(len(self.envs), f"actor-{self.index}")
+    begun = list(self.pool.map(lambda env: env.begin(), self.envs))
     actor = self.fns["init"](rp, self._transition(*zip(*begun, strict=True), [False] * len(begun)))
     while not self.stop.is_set():
       params, version = self.params.get()
@@ -307,6 +313,8 @@ def train(
     for a in actors:
       a.join(timeout=30)
       a._close()
+      if a.pool is not None:
+        a.pool.shutdown(wait=False)
     logger.close()
     checkpointer.close()
     owner.close()

@@ -202,23 +202,12 @@ def _compiled(config_json: str):
 def actor_functions(t) -> dict[str, Callable]:
   """The jitted pieces every actor shares (compiled once for the batch size)."""
 
-  def init(rp, tr):
-    score = t.reward_model.score(rp, tr.pixels, tr.goal)
-    batch = tr.goal.shape[0]
-    return trainer_lib.Actor(
-      tr.state,
-      trainer_lib._agent_input(rp, tr, score, jnp.ones(batch, bool)),
-      t.agent.initial_core_state(batch),
-      jnp.zeros(batch, bool),
-      wrappers.initial_stats(batch),
-    )
-
   def finish(rp, actor, tr, actions, logits, core):
     score = t.reward_model.score(rp, tr.pixels, tr.goal)
     return trainer_lib.finish_step(t, rp, actor, tr, actions, logits, core, score)
 
   return {
-    "init": jax.jit(init),
+    "init": jax.jit(functools.partial(trainer_lib.initial_actor, t)),
     "act": jax.jit(t.agent.act),
     "finish": jax.jit(finish),
     "trajectory": jax.jit(trainer_lib.trajectory),

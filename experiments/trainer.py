@@ -174,7 +174,13 @@ def actor_step(t: Trainer, params, reward_params, actor: Actor, key, random_poli
 
 
 def init_actor(t: Trainer, reward_params: RewardParams, key, batch: int, pool=0) -> Actor:
-  tr = wrappers.reset(t.env, key, batch, pool)
+  return initial_actor(t, reward_params, wrappers.reset(t.env, key, batch, pool))
+
+
+def initial_actor(t: Trainer, reward_params: RewardParams, tr: wrappers.Transition) -> Actor:
+  """The actor at the first frames `tr` of fresh episodes ([B]); host-side environments
+  (experiments/sebulba.py) build `tr` themselves."""
+  batch = tr.goal.shape[0]
   score = t.reward_model.score(reward_params, tr.pixels, tr.goal)
   return Actor(
     tr.state,

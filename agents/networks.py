@@ -20,7 +20,7 @@ rows*cols actions are taps at the cells of a screen grid (android_env's discrete
 wrapper), each tap's logit is computed from the features of its own cell by one small MLP
 shared across cells, so "tap where the goal's icon is" is learnt once for every position
 instead of once per position; the other actions' logits and the value come from the whole
-frame as usual.
+frame as usual. The tap logits read the current frame and goal only (not an LSTM core's state).
 
 Everything is time-major. `unroll` runs the torso on all T*B frames at once and scans only the
 LSTM core over time, resetting its state where `inputs.reset` is true (before that step is

@@ -39,7 +39,6 @@ import json
 import logging as py_logging
 import pathlib
 import queue
-import signal
 import sys
 import threading
 import time
@@ -51,13 +50,13 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 from jax.sharding import Mesh
-from ml_collections import config_flags
 from tqdm import tqdm
 
 from envs import wrappers
 from envs.launcher import apps, layout
 from envs.launcher import env as launcher_env
 from experiments import registry, run_io
+from experiments import train as train_lib
 from experiments import trainer as trainer_lib
 
 FRAME_SHAPE = (layout.H, layout.W, 3)  # what OpenAppEnv gives the agent
@@ -84,8 +83,7 @@ class ParamsBox:
 class Rollout:
   trajectory: object  # agents.types.Trajectory [T, B]
   metrics: dict  # trainer.rollout_metrics sums
-  actor: int
-  params_version: int
+  params_version: int  # the update whose parameters acted
 
 
 def num_updates(config: ml_collections.ConfigDict) -> int:
@@ -182,7 +180,7 @@ class Actor(threading.Thread):
         steps.append((actor.inputs, out))
       inputs, outs = jax.tree.map(lambda *x: jnp.stack(x), *steps)
       traj = self.fns["trajectory"](initial_inputs, initial_core, inputs, outs)
-      rollout = Rollout(traj, self.fns["metrics"](outs), self.index, version)
+      rollout = Rollout(traj, self.fns["metrics"](outs), version)
       while not self.stop.is_set():
         try:
           self.rollouts.put(rollout, timeout=0.5)
@@ -259,7 +257,7 @@ def train(
     a.start()
   frames_per_update = s.envs_per_actor * config.unroll_length
   sums, lags, tick, update_no = [], [], time.perf_counter(), start
-  signals = _Signals()
+  signals = train_lib._StopSignals()  # a second signal exits at once
   try:
     with signals, tqdm(total=total, initial=start, desc="sebulba", unit="update") as bar:
       end = total if stop_after_updates is None else min(total, stop_after_updates)
@@ -275,7 +273,10 @@ def train(
         except queue.Empty:
           continue
         new_state, learn = update(agent_state, rollout.trajectory)
-        _check_loss(learn, update_no + 1, config.max_abs_loss, checkpointer)
+        when = f"at update {update_no + 1}; the update was discarded"
+        train_lib.check_loss(
+          {"loss": float(learn["loss"])}, config.max_abs_loss, when, checkpointer
+        )
         agent_state, update_no = new_state, update_no + 1
         params.set(t.agent.acting_params(agent_state), update_no)
         sums.append({**learn, **rollout.metrics})
@@ -315,20 +316,6 @@ def train(
   return agent_state, rows
 
 
-def _check_loss(learn: dict, update: int, bound: float, checkpointer) -> None:
-  """Stops on a non-finite or diverged loss before its parameters are used or saved."""
-  loss = float(learn["loss"])
-  if np.isfinite(loss) and abs(loss) <= bound:
-    return
-  last = checkpointer.latest_step()
-  kept = f"update {last} is the last checkpoint" if last is not None else "no checkpoint yet"
-  raise FloatingPointError(
-    f"The loss diverged at update {update} ({loss:.4g}, bound max_abs_loss={bound:g}); the "
-    f"update was discarded and {kept}. Lower agent.learner.learning_rate or tighten "
-    "agent.learner.max_grad_norm, then --resume."
-  )
-
-
 def _stack(rows: list[dict]) -> dict:
   return {k: jnp.stack([jnp.asarray(r[k]) for r in rows]) for k in rows[0]}
 
@@ -353,29 +340,6 @@ def _example_inputs(t, fns, config):
   return fns["init"](t.reward_model.params, tr).inputs
 
 
-class _Signals:
-  """SIGTERM / SIGINT: the learner stops after the update in flight and saves a checkpoint."""
-
-  def __init__(self):
-    self.signum, self._previous = None, {}
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():
-      for sig in (signal.SIGTERM, signal.SIGINT):
-        self._previous[sig] = signal.signal(sig, self._handle)
-    return self
-
-  def _handle(self, signum, frame):
-    del frame
-    self.signum = signum
-    print(f"\nSignal {signum}: saving a checkpoint and stopping.", file=sys.stderr, flush=True)
-
-  def __exit__(self, *exc):
-    for sig, handler in self._previous.items():
-      signal.signal(sig, handler)
-    return False
-
-
 def make_env_factory(config: ml_collections.ConfigDict) -> Callable:
   """`make_envs(actor, restarts)` for the config's `env` (android_launcher | android_emulator)."""
   from envs.android import bridge, simulator  # noqa: PLC0415
@@ -383,7 +347,7 @@ def make_env_factory(config: ml_collections.ConfigDict) -> Callable:
   e = config.env
 
   def make_envs(actor: int, restarts: int):
-    envs = []
+    model, envs = reward_model(config), []
     for i in range(config.sebulba.envs_per_actor):
       seed = config.seed * 100_003 + max(actor, 0) * 1009 + i * 7 + restarts * 100_000_007
       if e.name == "android_launcher":
@@ -395,7 +359,6 @@ def make_env_factory(config: ml_collections.ConfigDict) -> Callable:
         raise ValueError(
           f"env.name must be 'android_launcher' or 'android_emulator' for Sebulba, got {e.name!r}"
         )
-      model = reward_model(config)
       envs.append(bridge.OpenAppEnv(android, model, max_steps=e.max_steps, seed=seed))
     return envs
 
@@ -418,17 +381,11 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   py_logging.getLogger("absl").setLevel(py_logging.WARNING)
-  f = flags.FLAGS
+  f = flags.FLAGS  # --config, --workdir, --resume, --restart: experiments.train's flags
   if f.workdir is None:
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
   train(f.config, f.workdir, resume=f.resume, restart=f.restart)
 
 
 if __name__ == "__main__":
-  # Defined here, not at import: `experiments.train` defines the same flags, and a process
-  # (the test suite) may import both modules.
-  config_flags.DEFINE_config_file("config", None, "Path to a config file.")
-  flags.DEFINE_string("workdir", None, "Where metrics, checkpoints and plots go.")
-  flags.DEFINE_bool("resume", False, "Continue the run in --workdir.")
-  flags.DEFINE_bool("restart", False, "Start over (the old run is moved aside).")
   app.run(main)

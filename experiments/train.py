@@ -213,8 +213,19 @@ def train(
 
 def _check_loss(run: Run, metrics, update: int, checkpointer) -> None:
   """Stops training when the loss is not finite or beyond `max_abs_loss` (divergence)."""
-  config, losses = run.config, (float(metrics["loss_max"]), float(metrics["loss"]))
-  if all(np.isfinite(x) and abs(x) <= config.max_abs_loss for x in losses):
+  config = run.config
+  check_loss(
+    {"max": float(metrics["loss_max"]), "mean": float(metrics["loss"])},
+    config.max_abs_loss,
+    f"during updates {update - config.updates_per_call}-{update}",
+    checkpointer,
+  )
+
+
+def check_loss(losses: dict[str, float], bound: float, when: str, checkpointer) -> None:
+  """Raises FloatingPointError, naming the checkpoint that is kept, when a loss in `losses`
+  is not finite or beyond `bound` (`max_abs_loss`); shared with experiments/sebulba.py."""
+  if all(np.isfinite(x) and abs(x) <= bound for x in losses.values()):
     return
   last = checkpointer.latest_step()
   kept = (
@@ -222,9 +233,9 @@ def _check_loss(run: Run, metrics, update: int, checkpointer) -> None:
     if last is not None
     else "no checkpoint was saved yet"
   )
+  shown = ", ".join(f"{name} {value:.4g}" for name, value in losses.items())
   raise FloatingPointError(
-    f"The loss diverged (max {losses[0]:.4g}, mean {losses[1]:.4g}, bound max_abs_loss="
-    f"{config.max_abs_loss:g}) during updates {update - config.updates_per_call}-{update}. "
+    f"The loss diverged ({shown}, bound max_abs_loss={bound:g}) {when}. "
     f"Training stopped; {kept}. Lower agent.learner.learning_rate or tighten "
     "agent.learner.max_grad_norm, then --resume."
   )

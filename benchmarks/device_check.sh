@@ -8,6 +8,10 @@
 set -u
 out=${1:?usage: device_check.sh OUT_DIR [LAUNCHER_SECONDS]}
 secs=${2:-200}
+if [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+  echo "$out is not empty: it may hold earlier results; pass another OUT_DIR." >&2
+  exit 2
+fi
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >"$out/gpu.txt" 2>&1
@@ -20,8 +24,7 @@ timeout -k 20 120 python3 benchmarks/reward_throughput.py --models vit_b32 --bat
 timeout -k 20 130 python3 benchmarks/train_throughput.py --repeats 3 --label gpu \
   >"$out/train_throughput.json" 2>"$out/train_throughput.log"
 
-run=/tmp/launcher_gpu
-rm -rf "$run"
+run=$(mktemp -d /tmp/launcher_gpu.XXXXXX)/run  # fresh each time: no earlier run is touched
 timeout -k 60 -s TERM "$secs" python3 -m experiments.train \
   --config=experiments/configs/launcher_common.py --workdir="$run" \
   --config.num_envs=512 --config.updates_per_call=8 --config.unroll_updates=False \

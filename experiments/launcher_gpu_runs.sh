@@ -13,8 +13,13 @@ seeds=${2:-2}
 frames=${3:-6000000}
 secs=${4:-280}
 extra=${LAUNCHER_EXTRA_FLAGS:-}  # e.g. smaller settings for a trial on the CPU
-root=/tmp/launcher_runs
-rm -rf "$root" && mkdir -p "$root" "$out"
+if [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+  echo "$out is not empty: it may hold earlier results; pass another OUT_DIR." >&2
+  exit 2
+fi
+root=$(mktemp -d /tmp/launcher_runs.XXXXXX)  # the runs' workdirs, fresh each time
+mkdir -p "$out"
+echo "run workdirs (checkpoints; --resume continues them): $root" >&2
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_MEM_FRACTION=0.09
 pids=()
 for seed in $(seq 0 $((seeds - 1))); do

@@ -1,6 +1,9 @@
 """Tables and plots of the launcher's RL runs (`experiments/launcher_gpu_runs.sh`).
 
-  python -m experiments.launcher_results --runs=/tmp/launcher_runs --out=docs/launcher_gpu
+  python -m experiments.launcher_results --runs=RUNS --out=docs/launcher_gpu
+
+RUNS: the folder `launcher_gpu_runs.sh` prints (its run workdirs), or its OUT_DIR/runs.tar.gz
+unpacked.
 
 Reads every run folder under `--runs` (named `common_<t>_seed<s>` and `diverse_<t>_seed<s>`,
 each with its metrics.jsonl) and writes to `--out`:

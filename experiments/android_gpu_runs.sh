@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Android-domain runs on one GPU, all at once (each process takes a tenth of its memory):
+#   common:   Open Common Apps, fused trainer at the `:gpu` scale, to COMMON_FRAMES; its workdir,
+#             checkpoint included, comes back as OUT_DIR/common_run.tar.gz for the transfer
+#             check on the CPU (`experiments/android_transfer.py`);
+#   diverse:  Open Diverse Apps at the `:gpu` scale (40M frames, or until SECONDS);
+#   small_*:  the fused trainer at small batches (the scale of the CPU and of a Sebulba learner),
+#             to find settings that learn in fewer frames;
+#   sebulba_*: the Sebulba actor-learner on host-side environments through the real android_env
+#             (the launcher simulator), ACTORS actor threads x 16 environments each.
+# Every run is stopped by SIGTERM after SECONDS if not done (it saves). Writes OUT_DIR/runs.tar.gz
+# (configs, metrics.jsonl, logs) and OUT_DIR/summary.json (each run's last logged row).
+# Usage: bash experiments/android_gpu_runs.sh OUT_DIR [SECONDS] [COMMON_FRAMES] [ACTORS]
+set -u
+out=${1:?usage: android_gpu_runs.sh OUT_DIR [SECONDS] [COMMON_FRAMES] [ACTORS]}
+secs=${2:-300}
+common_frames=${3:-6000000}
+actors=${4:-6}
+if [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+  echo "$out is not empty: it may hold earlier results; pass another OUT_DIR." >&2
+  exit 2
+fi
+root=$(mktemp -d /tmp/android_runs.XXXXXX)  # the runs' workdirs, fresh each time
+mkdir -p "$out"
+echo "run workdirs: $root" >&2
+export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_MEM_FRACTION=0.09
+pids=()
+fused() {  # name, config, flags...
+  local name=$1 config=$2
+  shift 2
+  timeout -k 30 -s TERM "$secs" python3 -m experiments.train --config="$config" \
+    --config.quiet=True --workdir="$root/$name" "$@" >"$root/$name.log" 2>&1 &
+  pids+=($!)
+}
+fused common experiments/configs/launcher_common.py:gpu --config.total_frames="$common_frames" \
+  --config.checkpoints_to_keep=1
+fused diverse experiments/configs/launcher_diverse.py:gpu
+small="experiments/configs/launcher_common.py"
+fast=(--config.unroll_updates=False --config.total_frames=1500000 --config.eval_envs=256)
+fused small_e64_lr1e-3 "$small" "${fast[@]}"
+fused small_e64_lr3e-3 "$small" "${fast[@]}" --config.agent.learner.learning_rate=3e-3
+fused small_e32_lr1e-3 "$small" "${fast[@]}" --config.num_envs=32
+fused small_e32_lr3e-3 "$small" "${fast[@]}" --config.num_envs=32 \
+  --config.agent.learner.learning_rate=3e-3
+fused small_e16_lr1e-3 "$small" "${fast[@]}" --config.num_envs=16 --config.eval_every_calls=40
+for lr in 1e-3 3e-3; do
+  name=sebulba_lr$lr
+  timeout -k 60 -s TERM "$secs" python3 -m experiments.sebulba \
+    --config=experiments/configs/android_common.py --workdir="$root/$name" \
+    --config.sebulba.num_actors="$actors" --config.sebulba.envs_per_actor=16 \
+    --config.reward.bf16=True --config.total_frames=1000000 \
+    --config.agent.learner.learning_rate="$lr" >"$root/$name.log" 2>&1 &
+  pids+=($!)
+done
+wait "${pids[@]}"
+python3 - "$root" "$out/summary.json" <<'PY'
+import json, pathlib, sys
+root, rows = pathlib.Path(sys.argv[1]), {}
+for run in sorted(p for p in root.iterdir() if (p / "metrics.jsonl").is_file()):
+  lines = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l]
+  evals = [r for r in lines if "eval/heldout_gt_success" in r]
+  rows[run.name] = {"last": lines[-1] if lines else None,
+                    "last_eval": evals[-1] if evals else None, "logged_rows": len(lines)}
+pathlib.Path(sys.argv[2]).write_text(json.dumps(rows, indent=1))
+print(json.dumps({k: ((v["last_eval"] or v["last"] or {}).get("eval/heldout_gt_success"),
+                      (v["last"] or {}).get("frames")) for k, v in rows.items()}))
+PY
+tar -czf "$out/common_run.tar.gz" -C "$root" --exclude=tensorboard common
+tar -czf "$out/runs.tar.gz" -C "$root" --exclude=checkpoints --exclude=tensorboard .
+ls -la "$out"

@@ -8,7 +8,9 @@ through the real package), where the fused one-compiled-step trainer cannot run.
 Stoix's and Cleanba's Sebulba:
 
 * `num_actors` actor threads, each stepping its own batch of `envs_per_actor` host
-  environments (`envs.android.bridge.OpenAppEnv`: `begin()` / `act(action)`). Per step the
+  environments: `OpenAppEnv`s through android_env (`HostEnvs`, one thread per environment), or
+  the JAX launcher stepped by the actor in one jitted call (`JaxEnvBatch`, env.name
+  "launcher", for runs at the launcher's own speed). Per step the
   actor runs the policy on the device for its whole batch (`agent.act`), steps its
   environments on the host, then scores all the new screenshots with the CLIP at once and
   applies the episode rules with the fused trainer's own `trainer.finish_step` (same reward,
@@ -29,9 +31,11 @@ Workdir as the fused trainer's (`experiments/run_io.py`): config.json, metrics.j
 TensorBoard events, checkpoints of the agent state (`--resume` continues from the latest; host
 environments start fresh episodes, so a resumed run is not bit-identical the way a fused run
 is), returns.png (VLM against ground-truth return of the training episodes), and a progress
-bar. Ground truth (the foreground activity over adb) is measured, never given to the learner.
+bar, and train.gif (the last whole episodes of actor 0's first environment). Ground truth (the
+foreground activity over adb) is measured, never given to the learner.
 """
 
+import collections
 import concurrent.futures
 import dataclasses
 import functools
@@ -104,8 +108,87 @@ def make_trainer(config: ml_collections.ConfigDict, num_actions: int):
   return trainer_lib.Trainer(config, None, reward_model(config), agent, mesh)
 
 
+class HostEnvs:
+  """A batch of host environments (`begin()` / `act(action)`, e.g. `OpenAppEnv`) stepped
+  concurrently, one thread each: an environment mostly waits (on a device, or android_env's
+  pauses), and waiting releases Python's lock."""
+
+  def __init__(self, envs, name: str = "host-envs"):
+    self.envs = list(envs)
+    self._pool = concurrent.futures.ThreadPoolExecutor(len(self.envs), name)
+
+  def begin(self) -> wrappers.Transition:
+    """Starts an episode in every environment."""
+    return _transition(self._pool.map(lambda env: (*env.begin(), False), self.envs))
+
+  def step(self, actions, needs_reset) -> wrappers.Transition:
+    """Steps every environment, or resets those whose last step ended an episode."""
+
+    def one(env, action, reset):
+      if reset:
+        return (*env.begin(), False)  # frame, goal, success, not truncated
+      frame, success, ended = env.act(int(action))
+      return frame, env.goal, success, ended
+
+    return _transition(self._pool.map(one, self.envs, np.asarray(actions), np.asarray(needs_reset)))
+
+  def close(self) -> None:
+    for env in self.envs:
+      try:
+        env.close()
+      except Exception:  # a broken environment may not close cleanly
+        logging.exception("Closing an environment failed")
+    self._pool.shutdown(wait=False)
+
+
+def _transition(steps) -> wrappers.Transition:
+  frames, goals, success, truncated = zip(*steps, strict=True)
+  return wrappers.Transition(
+    state=jnp.zeros(len(frames), jnp.int32),  # host environments keep their own state
+    pixels=jnp.asarray(np.stack(frames)),
+    goal=jnp.asarray(goals, jnp.int32),
+    success=jnp.asarray(success, bool),
+    truncated=jnp.asarray(truncated, bool),
+  )
+
+
+class JaxEnvBatch:
+  """A batch of a JAX environment's episodes (the launcher of `envs/launcher/`) stepped by the
+  actor thread, one jitted call per step outside the learner's compilation: the Sebulba layout
+  without android_env's per-environment Python (its steps are the fused trainer's own)."""
+
+  def __init__(self, env_config: ml_collections.ConfigDict, batch: int, seed: int):
+    self._reset, self._step = _jax_env_fns(env_config.to_json(), batch)
+    self._key, self._state = jax.random.PRNGKey(seed), None
+
+  def begin(self) -> wrappers.Transition:
+    self._key, key = jax.random.split(self._key)
+    tr = self._reset(key)
+    self._state = tr.state
+    return tr
+
+  def step(self, actions, needs_reset) -> wrappers.Transition:
+    self._key, key = jax.random.split(self._key)
+    tr = self._step(key, self._state, actions, needs_reset)
+    self._state = tr.state
+    return tr
+
+  def close(self) -> None:
+    self._state = None
+
+
+@functools.lru_cache(maxsize=4)
+def _jax_env_fns(env_config_json: str, batch: int):
+  """(reset, transition) of a JAX env config, jitted once for all actors (training goals)."""
+  env = registry.make_env(ml_collections.ConfigDict(json.loads(env_config_json)))
+  reset = jax.jit(functools.partial(wrappers.reset, env, batch=batch))
+  return reset, jax.jit(functools.partial(wrappers.transition, env))
+
+
 class Actor(threading.Thread):
   """One actor thread: a batch of host environments, the policy and the reward on the device."""
+
+  RECORDED_STEPS = 96  # the last steps of the first environment, kept for the run's GIF
 
   def __init__(self, index, t, make_envs, params, rollouts, stop, fns, errors):
     super().__init__(name=f"actor-{index}", daemon=True)
@@ -113,7 +196,9 @@ class Actor(threading.Thread):
     self.params, self.rollouts, self.stop, self.errors = params, rollouts, stop, errors
     self.key = jax.random.fold_in(jax.random.key(t.config.seed), 1000 + index)
     self.restarts = 0
-    self.envs, self.pool = None, None
+    self.envs = None
+    # (frame, goal, VLM reward, ground truth, first step of an episode) of environment 0.
+    self.recent = collections.deque(maxlen=self.RECORDED_STEPS)
 
   def run(self) -> None:
     while not self.stop.is_set():
@@ -127,58 +212,34 @@ class Actor(threading.Thread):
           file=sys.stderr,
         )
         self.errors.put(error)
-        self._close()
+        self.close()
         time.sleep(min(0.1 * 2**self.restarts, 30.0))  # back off while the device recovers
 
-  def _close(self) -> None:
-    for env in self.envs or ():
-      try:
-        env.close()
-      except Exception:  # a broken environment may not close cleanly
-        logging.exception("Actor %d: closing an environment failed", self.index)
+  def close(self) -> None:
+    if self.envs is not None:
+      self.envs.close()
     self.envs = None
-
-  def _transition(self, frames, goals, success, truncated) -> wrappers.Transition:
-    return wrappers.Transition(
-      state=jnp.zeros(len(frames), jnp.int32),  # host environments keep their own state
-      pixels=jnp.asarray(np.stack(frames)),
-      goal=jnp.asarray(goals, jnp.int32),
-      success=jnp.asarray(success, bool),
-      truncated=jnp.asarray(truncated, bool),
-    )
-
-  def _host_step(self, actions, needs_reset) -> wrappers.Transition:
-    """Steps (or, after an episode end, resets) every environment of the batch on the host,
-    concurrently: an environment mostly waits (on a device, or android_env's pauses), and
-    waiting releases Python's lock."""
-
-    def one(env, action, reset):
-      if reset:
-        return (*env.begin(), False)  # frame, goal, success, not truncated
-      frame, success, ended = env.act(int(action))
-      return frame, env.goal, success, ended
-
-    steps = list(self.pool.map(one, self.envs, actions, needs_reset))
-    return self._transition(*zip(*steps, strict=True))
 
   def _run_envs(self) -> None:
     self.envs = self.make_envs(self.index, self.restarts)
     rp = self.t.reward_model.params
-    if self.pool is None:
-      self.pool = concurrent.futures.ThreadPoolExecutor(len(self.envs), f"actor-{self.index}")
-    begun = list(self.pool.map(lambda env: env.begin(), self.envs))
-    actor = self.fns["init"](rp, self._transition(*zip(*begun, strict=True), [False] * len(begun)))
+    actor = self.fns["init"](rp, self.envs.begin())
     while not self.stop.is_set():
       params, version = self.params.get()
       initial_inputs, initial_core = actor.inputs, actor.core_state
-      steps = []
+      steps, seen = [], []
       for _ in range(self.t.config.unroll_length):
         self.key, key = jax.random.split(self.key)
         action, core = self.fns["act"](params, key, actor.inputs, actor.core_state)
-        tr = self._host_step(np.asarray(action.actions), np.asarray(actor.needs_reset))
+        tr = self.envs.step(action.actions, actor.needs_reset)
         actor, out = self.fns["finish"](rp, actor, tr, action.actions, action.logits, core)
         steps.append((actor.inputs, out))
+        seen.append((tr.pixels[0], tr.goal[0]))
       inputs, outs = jax.tree.map(lambda *x: jnp.stack(x), *steps)
+      ep = outs.episode
+      pixels, goals = zip(*seen, strict=True)
+      record = (pixels, goals, ep.tracked[:, 0], ep.success[:, 0], ep.first[:, 0])
+      self.recent.extend(zip(*jax.device_get(record), strict=True))
       traj = self.fns["trajectory"](initial_inputs, initial_core, inputs, outs)
       rollout = Rollout(traj, self.fns["metrics"](outs), version)
       while not self.stop.is_set():
@@ -302,18 +363,32 @@ def train(
     stop.set()
     for a in actors:
       a.join(timeout=30)
-      a._close()
-      if a.pool is not None:
-        a.pool.shutdown(wait=False)
+      a.close()
     logger.close()
     checkpointer.close()
     owner.close()
   rows = run_io.read_metrics(logger.path)
   if rows:
     run_io.plot_returns(rows, workdir / "returns.png")
+  write_gif(actors[0].recent, t.reward_model.goals, workdir / "train.gif")
   if signals.signum is not None:
     print(f"Stopped at update {update_no}; continue with --resume.", file=sys.stderr)
   return agent_state, rows
+
+
+def write_gif(recent, goals, path) -> None:
+  """A GIF of an actor's last recorded steps (`Actor.recent`), whole episodes only."""
+  steps = list(recent)
+  starts = [i for i, step in enumerate(steps) if step[4]]  # reset steps: an episode begins
+  if len(starts) < 2:
+    return  # no whole episode recorded (a very short run)
+  frames, captions = [], []
+  for frame, goal, vlm, success, _ in steps[starts[0] : starts[-1]]:
+    frames.append(frame)
+    captions.append(
+      f"{goals[goal]}\nVLM reward {vlm:.0f}  ground truth {'yes' if success else 'no'}"
+    )
+  run_io.write_gif(np.stack(frames), captions, path)
 
 
 def _stack(rows: list[dict]) -> dict:
@@ -341,26 +416,39 @@ def _example_inputs(t, fns, config):
 
 
 def make_env_factory(config: ml_collections.ConfigDict) -> Callable:
-  """`make_envs(actor, restarts)` for the config's `env` (android_launcher | android_emulator)."""
-  from envs.android import bridge, simulator  # noqa: PLC0415
+  """`make_envs(actor, restarts) -> HostEnvs | JaxEnvBatch` for the config's `env`:
+  android_launcher or android_emulator (android_env, `HostEnvs` of `OpenAppEnv`), or launcher
+  (the JAX launcher itself, `JaxEnvBatch`)."""
+  e, batch = config.env, config.sebulba.envs_per_actor
 
-  e = config.env
+  def seed(actor: int, restarts: int, i: int = 0) -> int:
+    return config.seed * 100_003 + max(actor, 0) * 1009 + i * 7 + restarts * 100_000_007
+
+  if e.name == "launcher":
+    goals = tuple(apps.APPS[i].name for i in apps.TASKS[e.task])
+    assert goals == tuple(reward_model(config).goals), "goal ids must mean the same apps"
+    return lambda actor, restarts: JaxEnvBatch(e, batch, seed(actor, restarts))
+  if e.name not in ("android_launcher", "android_emulator"):
+    raise ValueError(
+      "env.name must be 'android_launcher', 'android_emulator' or 'launcher' for Sebulba, "
+      f"got {e.name!r}"
+    )
+  from envs.android import bridge, simulator  # noqa: PLC0415
 
   def make_envs(actor: int, restarts: int):
     model, envs = reward_model(config), []
-    for i in range(config.sebulba.envs_per_actor):
-      seed = config.seed * 100_003 + max(actor, 0) * 1009 + i * 7 + restarts * 100_000_007
+    for i in range(batch):
       if e.name == "android_launcher":
-        sim = simulator.LauncherSimulatorConfig(scale=e.scale, seed=seed, pool=e.pool)
-        android = bridge.load_launcher_env(sim)
-      elif e.name == "android_emulator":
-        android = bridge.load_emulator_env(e.avd_name, sdk_root=e.sdk_root, task=e.task)
-      else:
-        raise ValueError(
-          f"env.name must be 'android_launcher' or 'android_emulator' for Sebulba, got {e.name!r}"
+        sim = simulator.LauncherSimulatorConfig(
+          scale=e.scale, seed=seed(actor, restarts, i), pool=e.pool
         )
-      envs.append(bridge.OpenAppEnv(android, model, max_steps=e.max_steps, seed=seed))
-    return envs
+        android = bridge.load_launcher_env(sim)
+      else:
+        android = bridge.load_emulator_env(e.avd_name, sdk_root=e.sdk_root, task=e.task)
+      envs.append(
+        bridge.OpenAppEnv(android, model, max_steps=e.max_steps, seed=seed(actor, restarts, i))
+      )
+    return HostEnvs(envs, f"actor-{actor}")
 
   return make_envs
 

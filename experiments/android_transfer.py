@@ -1,0 +1,137 @@
+"""Transfer check: a fused-trainer policy from the JAX launcher, run through real android_env.
+
+  python -m experiments.android_transfer --workdir=RUN [--episodes=256] [--envs=16] [--pool=1]
+
+RUN is a workdir of `experiments/train.py` on the launcher (e.g. `launcher_common.py`). Its
+latest checkpoint's policy plays the same goals twice: in the JAX launcher (the fused trainer's
+own evaluation) and through DeepMind's android_env on the launcher simulator
+(`envs/android/`: android_env's coordinator and task manager, touch events, adb ground truth),
+with the same reward model, episode limit and wallpaper pool. If the two drawings, action
+mappings and ground truths agree, the ground-truth success rates agree within sampling noise.
+The random policy is measured on both sides too. Both sides draw fresh layouts (by key and by
+seed), so they agree in distribution, not episode by episode.
+
+Prints one JSON object: per side and policy, the success rate (an episode succeeds if the goal
+app was in the foreground at any step before it ended, as in evaluation), its 95% interval
+(normal approximation), the VLM return and the episodes; and each difference with its interval.
+"""
+
+import json
+import math
+import pathlib
+
+import jax
+import ml_collections
+import numpy as np
+from absl import app, flags
+
+from envs.android import bridge, simulator
+from experiments import run_io, sebulba
+from experiments import train as train_lib
+
+_EPISODES = flags.DEFINE_integer("episodes", 256, "Episodes per side and policy.")
+_ENVS = flags.DEFINE_integer("envs", 16, "android_env environments stepped at once.")
+_POOL = flags.DEFINE_integer("pool", 1, "Wallpaper pool: 0 training, 1 held-out.")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the android_env side's layouts and actions.")
+
+
+def load_run(workdir: pathlib.Path, eval_envs: int):
+  """(Run, train state) of a workdir's latest checkpoint, `eval_envs` evaluation episodes."""
+  config_path = workdir / "config.json"
+  if not config_path.is_file():
+    raise FileNotFoundError(
+      f"{config_path} not found: --workdir must be a run of experiments/train."
+    )
+  config = ml_collections.ConfigDict(json.loads(config_path.read_text()))
+  if config.env.name != "launcher":
+    raise ValueError(
+      f"{workdir} is a run on {config.env.name!r}; the transfer check needs 'launcher'."
+    )
+  config.eval_envs = eval_envs
+  run = train_lib.Run(config)
+  checkpointer = run_io.Checkpointer(workdir)
+  try:
+    _, state = checkpointer.restore(run.abstract_state)
+  finally:
+    checkpointer.close()
+  return run, state
+
+
+def android_episodes(run, params, episodes, num_envs, pool, seed, random_policy=False):
+  """(success, VLM return) of `episodes` episodes through android_env, `num_envs` at a time,
+  each environment playing the same number of episodes (no bias towards short ones)."""
+  t, e = run.t, run.config.env
+  fns = sebulba.actor_functions(t)
+  rp = t.reward_model.params
+  envs = []
+  for i in range(num_envs):
+    sim = simulator.LauncherSimulatorConfig(
+      seed=seed * 10_007 + i, pool=pool, num_pages=e.num_pages, occupancy=e.occupancy
+    )
+    envs.append(
+      bridge.OpenAppEnv(
+        bridge.load_launcher_env(sim), t.reward_model, max_steps=e.max_steps, seed=seed * 10_007 + i
+      )
+    )
+  batch = sebulba.HostEnvs(envs, "transfer")
+  per_env, counts, results = math.ceil(episodes / num_envs), np.zeros(num_envs, int), []
+  rng, key = np.random.default_rng(seed), jax.random.key(seed)
+  try:
+    actor = fns["init"](rp, batch.begin())
+    while (counts < per_env).any():
+      key, k = jax.random.split(key)
+      action, core = fns["act"](params, k, actor.inputs, actor.core_state)
+      actions, logits = action.actions, action.logits
+      if random_policy:
+        actions = rng.integers(0, logits.shape[-1], len(envs)).astype(np.int32)
+        logits = np.zeros(logits.shape, np.float32)
+      tr = batch.step(actions, actor.needs_reset)
+      actor, out = fns["finish"](rp, actor, tr, actions, logits, core)
+      ep = jax.device_get(out.episode)
+      for b in np.flatnonzero(ep.done):
+        if counts[b] < per_env:
+          results.append((float(ep.stats.success[b]), float(ep.stats.return_[b])))
+        counts[b] += 1
+  finally:
+    batch.close()
+  success, vlm = np.array(results[:episodes]).T
+  return success, vlm
+
+
+def _rate(p: float, n: int, vlm_return: float) -> dict:
+  half = 1.96 * math.sqrt(p * (1 - p) / n)
+  return {"success": p, "ci95": [p - half, p + half], "vlm_return": vlm_return, "episodes": n}
+
+
+def _difference(a: dict, b: dict) -> dict:
+  pa, pb = a["success"], b["success"]
+  half = 1.96 * math.sqrt(pa * (1 - pa) / a["episodes"] + pb * (1 - pb) / b["episodes"])
+  return {"difference": pb - pa, "ci95": [pb - pa - half, pb - pa + half]}
+
+
+def main(argv):
+  del argv
+  workdir = flags.FLAGS.workdir  # experiments.train's flag
+  if workdir is None:
+    raise app.UsageError("--workdir is required: a launcher run of experiments/train.")
+  run, state = load_run(pathlib.Path(workdir), _EPISODES.value)
+  params = run.t.agent.acting_params(state.agent)
+  out = {"workdir": workdir, "update": int(state.update), "pool": _POOL.value}
+  for name, random_policy in (("trained", False), ("random", True)):
+    jax_side = jax.device_get(run.evaluate(state, _POOL.value, random_policy=random_policy))
+    n = _EPISODES.value
+    jax_rate = _rate(float(jax_side["gt_success"]), n, float(jax_side["vlm_return"]))
+    success, vlm = android_episodes(
+      run, params, n, _ENVS.value, _POOL.value, _SEED.value, random_policy
+    )
+    android_rate = _rate(float(success.mean()), len(success), float(vlm.mean()))
+    out[name] = {
+      "jax_launcher": jax_rate,
+      "android_env": android_rate,
+      "android_minus_jax": _difference(jax_rate, android_rate),
+    }
+  print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -23,7 +23,7 @@ import pathlib
 import jax
 import ml_collections
 import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 
 from envs.android import bridge, simulator
 from experiments import run_io, sebulba
@@ -111,6 +111,7 @@ def _difference(a: dict, b: dict) -> dict:
 
 def main(argv):
   del argv
+  logging.set_verbosity(logging.WARNING)  # orbax and android_env log every step at INFO
   workdir = flags.FLAGS.workdir  # experiments.train's flag
   if workdir is None:
     raise app.UsageError("--workdir is required: a launcher run of experiments/train.")

@@ -4,8 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from PIL import Image
 
 from agents.types import AgentInput, Trajectory
+from envs import wrappers
 from experiments import registry, run_io, sebulba
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
@@ -78,10 +80,10 @@ def test_run_survives_an_environment_error_writes_the_workdir_and_resumes(config
   factory = sebulba.make_env_factory(config)
 
   def make_envs(actor, restarts):
-    envs = factory(actor, restarts)
+    batch = factory(actor, restarts)
     if actor == 0 and restarts == 0:
-      envs[0] = FlakyEnv(envs[0])
-    return envs
+      batch.envs[0] = FlakyEnv(batch.envs[0])
+    return batch
 
   _, rows = sebulba.train(config, tmp_path, make_envs, stop_after_updates=2)
   assert [r["step"] for r in rows] == [1, 2]
@@ -107,3 +109,36 @@ def test_a_nan_loss_stops_the_learner_with_a_clear_error(tmp_path):
   ):
     train_lib.check_loss({"loss": float("nan")}, 1e6, when, checkpointer)
   checkpointer.close()
+
+
+def test_jax_env_batch_steps_the_launcher_as_the_fused_trainer_does():
+  """`JaxEnvBatch` (env.name "launcher") is the fused trainer's reset and transition, stepped
+  by an actor: same key, same frames and goals; a reset where `needs_reset` says so."""
+  env_config = launcher_common.get_config("smoke").env
+  batch = sebulba.JaxEnvBatch(env_config, 2, seed=3)
+  env = registry.make_env(env_config)
+  first = batch.begin()
+  key = jax.random.split(jax.random.PRNGKey(3))[1]
+  expected = wrappers.reset(env, key, 2)
+  np.testing.assert_array_equal(first.pixels, expected.pixels)
+  np.testing.assert_array_equal(first.goal, expected.goal)
+  actions, needs_reset = jnp.array([0, 28], jnp.int32), jnp.array([True, False])
+  second = batch.step(actions, needs_reset)
+  key = jax.random.split(jax.random.split(jax.random.PRNGKey(3))[0])[1]
+  expected = wrappers.transition(env, key, expected.state, actions, needs_reset)
+  np.testing.assert_array_equal(second.pixels, expected.pixels)
+  assert not np.array_equal(second.pixels[0], first.pixels[0])  # env 0 was reset: a new layout
+
+
+def test_the_gif_shows_whole_recorded_episodes(tmp_path):
+  """`write_gif` keeps whole episodes of an actor's recorded steps, from a reset to the next."""
+  frame = np.zeros((8, 4, 3), np.uint8)
+  # (frame, goal, VLM reward, ground truth, first): the tail of one episode, two whole ones
+  # (2 and 3 steps), and the start of a fourth.
+  firsts = [False, True, False, True, False, False, True, False]
+  recent = [(frame + i, i % 2, 0.0, False, f) for i, f in enumerate(firsts)]
+  sebulba.write_gif(recent, ("Gmail", "Chrome"), tmp_path / "train.gif")
+  with Image.open(tmp_path / "train.gif") as gif:
+    assert gif.n_frames == 5
+  sebulba.write_gif(recent[:3], ("Gmail", "Chrome"), tmp_path / "short.gif")
+  assert not (tmp_path / "short.gif").exists()  # no whole episode recorded

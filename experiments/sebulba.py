@@ -9,8 +9,8 @@ Stoix's and Cleanba's Sebulba:
 
 * `num_actors` actor threads, each stepping its own batch of `envs_per_actor` host
   environments: `OpenAppEnv`s through android_env (`HostEnvs`, one thread per environment), or
-  the JAX launcher stepped by the actor in one jitted call (`JaxEnvBatch`, env.name
-  "launcher", for runs at the launcher's own speed). Per step the
+  the JAX launcher on the host CPU, stepped by the actor in one jitted call (`JaxEnvBatch`,
+  env.name "launcher", for runs at the launcher's own speed). Per step the
   actor runs the policy on the device for its whole batch (`agent.act`), steps its
   environments on the host, then scores all the new screenshots with the CLIP at once and
   applies the episode rules with the fused trainer's own `trainer.finish_step` (same reward,
@@ -153,25 +153,29 @@ def _transition(steps) -> wrappers.Transition:
 
 
 class JaxEnvBatch:
-  """A batch of a JAX environment's episodes (the launcher of `envs/launcher/`) stepped by the
-  actor thread, one jitted call per step outside the learner's compilation: the Sebulba layout
-  without android_env's per-environment Python (its steps are the fused trainer's own)."""
+  """A batch of a JAX environment's episodes (the launcher of `envs/launcher/`) on the host:
+  its state lives on the host CPU and the actor thread steps it, one jitted call per step,
+  outside the learner's compilation (the fused trainer's own env code, without android_env's
+  per-environment Python). Frames go to the default device (the policy's and the CLIP's), as
+  any host environment's do."""
 
   def __init__(self, env_config: ml_collections.ConfigDict, batch: int, seed: int):
     self._reset, self._step = _jax_env_fns(env_config.to_json(), batch)
-    self._key, self._state = jax.random.PRNGKey(seed), None
+    self._host, self._device = jax.devices("cpu")[0], jax.devices()[0]
+    self._key, self._state = jax.device_put(jax.random.PRNGKey(seed), self._host), None
 
   def begin(self) -> wrappers.Transition:
     self._key, key = jax.random.split(self._key)
-    tr = self._reset(key)
-    self._state = tr.state
-    return tr
+    return self._observed(self._reset(key))
 
   def step(self, actions, needs_reset) -> wrappers.Transition:
     self._key, key = jax.random.split(self._key)
-    tr = self._step(key, self._state, actions, needs_reset)
-    self._state = tr.state
-    return tr
+    actions, needs_reset = jax.device_put((actions, needs_reset), self._host)
+    return self._observed(self._step(key, self._state, actions, needs_reset))
+
+  def _observed(self, tr: wrappers.Transition) -> wrappers.Transition:
+    self._state = tr.state  # stays on the host
+    return jax.device_put(tr._replace(state=jnp.zeros(len(tr.goal), jnp.int32)), self._device)
 
   def close(self) -> None:
     self._state = None

@@ -119,13 +119,15 @@ def test_jax_env_batch_steps_the_launcher_as_the_fused_trainer_does():
   env = registry.make_env(env_config)
   first = batch.begin()
   key = jax.random.split(jax.random.PRNGKey(3))[1]
-  expected = wrappers.reset(env, key, 2)
+  expected = jax.jit(wrappers.reset, static_argnums=(0, 2))(env, key, 2)
   np.testing.assert_array_equal(first.pixels, expected.pixels)
   np.testing.assert_array_equal(first.goal, expected.goal)
   actions, needs_reset = jnp.array([0, 28], jnp.int32), jnp.array([True, False])
   second = batch.step(actions, needs_reset)
   key = jax.random.split(jax.random.split(jax.random.PRNGKey(3))[0])[1]
-  expected = wrappers.transition(env, key, expected.state, actions, needs_reset)
+  expected = jax.jit(wrappers.transition, static_argnums=0)(
+    env, key, expected.state, actions, needs_reset
+  )
   np.testing.assert_array_equal(second.pixels, expected.pixels)
   assert not np.array_equal(second.pixels[0], first.pixels[0])  # env 0 was reset: a new layout
 

@@ -20,16 +20,8 @@ out=${1:?usage: android_gpu_runs.sh OUT_DIR [SECONDS] [COMMON_FRAMES] [ACTORS]}
 secs=${2:-300}
 common_frames=${3:-6000000}
 actors=${4:-6}
-if [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
-  echo "$out is not empty: it may hold earlier results; pass another OUT_DIR." >&2
-  exit 2
-fi
-root=$(mktemp -d /tmp/android_runs.XXXXXX)  # the runs' workdirs, fresh each time
-mkdir -p "$out"
-echo "run workdirs: $root" >&2
-export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_MEM_FRACTION=0.09
-parts=${PARTS:-common diverse small sebulba}
-has() { [[ " $parts " == *" $1 "* ]]; }
+source "$(dirname "$0")/gpu_runs_lib.sh"
+gpu_runs_start "$out" android_runs  # sets $root
 pids=()
 fused() {  # name, config, flags...
   local name=$1 config=$2
@@ -81,18 +73,6 @@ if has host; then
   done
 fi
 wait "${pids[@]}"
-python3 - "$root" "$out/summary.json" <<'PY'
-import json, pathlib, sys
-root, rows = pathlib.Path(sys.argv[1]), {}
-for run in sorted(p for p in root.iterdir() if (p / "metrics.jsonl").is_file()):
-  lines = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l]
-  evals = [r for r in lines if "eval/heldout_gt_success" in r]
-  rows[run.name] = {"last": lines[-1] if lines else None,
-                    "last_eval": evals[-1] if evals else None, "logged_rows": len(lines)}
-pathlib.Path(sys.argv[2]).write_text(json.dumps(rows, indent=1))
-print(json.dumps({k: ((v["last_eval"] or v["last"] or {}).get("eval/heldout_gt_success"),
-                      (v["last"] or {}).get("frames")) for k, v in rows.items()}))
-PY
+gpu_runs_finish "$root" "$out"
 has common && tar -czf "$out/common_run.tar.gz" -C "$root" --exclude=tensorboard common
-tar -czf "$out/runs.tar.gz" -C "$root" --exclude=checkpoints --exclude=tensorboard .
 ls -la "$out"

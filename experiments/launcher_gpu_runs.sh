@@ -13,14 +13,8 @@ seeds=${2:-2}
 frames=${3:-6000000}
 secs=${4:-280}
 extra=${LAUNCHER_EXTRA_FLAGS:-}  # e.g. smaller settings for a trial on the CPU
-if [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
-  echo "$out is not empty: it may hold earlier results; pass another OUT_DIR." >&2
-  exit 2
-fi
-root=$(mktemp -d /tmp/launcher_runs.XXXXXX)  # the runs' workdirs, fresh each time
-mkdir -p "$out"
-echo "run workdirs (checkpoints; --resume continues them): $root" >&2
-export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_MEM_FRACTION=0.09
+source "$(dirname "$0")/gpu_runs_lib.sh"
+gpu_runs_start "$out" launcher_runs  # sets $root
 pids=()
 for seed in $(seq 0 $((seeds - 1))); do
   for t in a b c d; do
@@ -37,14 +31,4 @@ timeout -k 60 -s TERM "$secs" python3 -m experiments.train \
   --config.quiet=True $extra >"$root/diverse_d_seed0.log" 2>&1 &
 pids+=($!)
 wait "${pids[@]}"
-python3 - "$root" "$out/summary.json" <<'PY'
-import json, pathlib, sys
-root, rows = pathlib.Path(sys.argv[1]), {}
-for run in sorted(p for p in root.iterdir() if (p / "metrics.jsonl").is_file()):
-  lines = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l]
-  evals = [r for r in lines if "eval/heldout_gt_success" in r]
-  rows[run.name] = {"last_eval": evals[-1] if evals else None, "logged_rows": len(lines)}
-pathlib.Path(sys.argv[2]).write_text(json.dumps(rows, indent=1))
-print(json.dumps({k: (v["last_eval"] or {}).get("eval/heldout_gt_success") for k, v in rows.items()}))
-PY
-tar -czf "$out/runs.tar.gz" -C "$root" --exclude=checkpoints --exclude=tensorboard .
+gpu_runs_finish "$root" "$out"

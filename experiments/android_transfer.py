@@ -57,12 +57,10 @@ def load_run(workdir: pathlib.Path, eval_envs: int):
   return run, state
 
 
-def android_episodes(run, params, episodes, num_envs, pool, seed, random_policy=False):
-  """(success, VLM return) of `episodes` episodes through android_env, `num_envs` at a time,
-  each environment playing the same number of episodes (no bias towards short ones)."""
+def launcher_envs(run, num_envs: int, pool: int, seed: int) -> sebulba.HostEnvs:
+  """`num_envs` android_env environments on the launcher simulator, with the run's launcher
+  settings, reward model and step limit."""
   t, e = run.t, run.config.env
-  fns = sebulba.actor_functions(t)
-  rp = t.reward_model.params
   envs = []
   for i in range(num_envs):
     sim = simulator.LauncherSimulatorConfig(
@@ -73,27 +71,31 @@ def android_episodes(run, params, episodes, num_envs, pool, seed, random_policy=
         bridge.load_launcher_env(sim), t.reward_model, max_steps=e.max_steps, seed=seed * 10_007 + i
       )
     )
-  batch = sebulba.HostEnvs(envs, "transfer")
+  return sebulba.HostEnvs(envs, "transfer")
+
+
+def android_episodes(run, fns, batch, params, episodes, seed, random_policy=False):
+  """(success, VLM return) of `episodes` fresh episodes through android_env (`batch`, from
+  `launcher_envs`), each environment playing the same number of episodes (no bias towards
+  short ones); `fns` are `sebulba.actor_functions(run.t)`."""
+  rp, num_envs = run.t.reward_model.params, len(batch.envs)
   per_env, counts, results = math.ceil(episodes / num_envs), np.zeros(num_envs, int), []
   rng, key = np.random.default_rng(seed), jax.random.key(seed)
-  try:
-    actor = fns["init"](rp, batch.begin())
-    while (counts < per_env).any():
-      key, k = jax.random.split(key)
-      action, core = fns["act"](params, k, actor.inputs, actor.core_state)
-      actions, logits = action.actions, action.logits
-      if random_policy:
-        actions = rng.integers(0, logits.shape[-1], len(envs)).astype(np.int32)
-        logits = np.zeros(logits.shape, np.float32)
-      tr = batch.step(actions, actor.needs_reset)
-      actor, out = fns["finish"](rp, actor, tr, actions, logits, core)
-      ep = jax.device_get(out.episode)
-      for b in np.flatnonzero(ep.done):
-        if counts[b] < per_env:
-          results.append((float(ep.stats.success[b]), float(ep.stats.return_[b])))
-        counts[b] += 1
-  finally:
-    batch.close()
+  actor = fns["init"](rp, batch.begin())
+  while (counts < per_env).any():
+    key, k = jax.random.split(key)
+    action, core = fns["act"](params, k, actor.inputs, actor.core_state)
+    actions, logits = action.actions, action.logits
+    if random_policy:
+      actions = rng.integers(0, logits.shape[-1], num_envs).astype(np.int32)
+      logits = np.zeros(logits.shape, np.float32)
+    tr = batch.step(actions, actor.needs_reset)
+    actor, out = fns["finish"](rp, actor, tr, actions, logits, core)
+    ep = jax.device_get(out.episode)
+    for b in np.flatnonzero(ep.done):
+      if counts[b] < per_env:
+        results.append((float(ep.stats.success[b]), float(ep.stats.return_[b])))
+      counts[b] += 1
   success, vlm = np.array(results[:episodes]).T
   return success, vlm
 
@@ -118,19 +120,21 @@ def main(argv):
   run, state = load_run(pathlib.Path(workdir), _EPISODES.value)
   params = run.t.agent.acting_params(state.agent)
   out = {"workdir": workdir, "update": int(state.update), "pool": _POOL.value}
-  for name, random_policy in (("trained", False), ("random", True)):
-    jax_side = jax.device_get(run.evaluate(state, _POOL.value, random_policy=random_policy))
-    n = _EPISODES.value
-    jax_rate = _rate(float(jax_side["gt_success"]), n, float(jax_side["vlm_return"]))
-    success, vlm = android_episodes(
-      run, params, n, _ENVS.value, _POOL.value, _SEED.value, random_policy
-    )
-    android_rate = _rate(float(success.mean()), len(success), float(vlm.mean()))
-    out[name] = {
-      "jax_launcher": jax_rate,
-      "android_env": android_rate,
-      "android_minus_jax": _difference(jax_rate, android_rate),
-    }
+  fns, n = sebulba.actor_functions(run.t), _EPISODES.value
+  batch = launcher_envs(run, _ENVS.value, _POOL.value, _SEED.value)
+  try:
+    for name, random_policy in (("trained", False), ("random", True)):
+      jax_side = jax.device_get(run.evaluate(state, _POOL.value, random_policy=random_policy))
+      jax_rate = _rate(float(jax_side["gt_success"]), n, float(jax_side["vlm_return"]))
+      success, vlm = android_episodes(run, fns, batch, params, n, _SEED.value, random_policy)
+      android_rate = _rate(float(success.mean()), len(success), float(vlm.mean()))
+      out[name] = {
+        "jax_launcher": jax_rate,
+        "android_env": android_rate,
+        "android_minus_jax": _difference(jax_rate, android_rate),
+      }
+  finally:
+    batch.close()
   print(json.dumps(out, indent=1))
 
 

@@ -9,6 +9,7 @@ Facts are integer keys (K = number of compositions, comp = colour * num_types + 
   VISIBLE + comp: the object is in view        NEAR + comp: in view and within reach (Find)
   HELD + comp: the object is held (Lift)       COLOUR + c, TYPE + t: something of that colour
   EMPTY: no object in view                       / type is in view (attribute-only)
+  FLOOR + comp: in view and within reach but not held (the hard negative of Lift)
   PAIR + a * K + b: a and b rest within reach of each other, both in view (Pick-and-place)
 Captions naming a held-out composition (alone or in a pair) are never produced.
 """
@@ -31,19 +32,23 @@ NUM_COLOURS, NUM_TYPES = len(C.COLOUR_NAMES), len(C.TYPE_NAMES)
 K = NUM_COLOURS * NUM_TYPES
 VISIBLE, NEAR, HELD = 0, K, 2 * K
 COLOUR, TYPE, EMPTY = 3 * K, 3 * K + NUM_COLOURS, 3 * K + NUM_COLOURS + NUM_TYPES
-PAIR = 4 * K
+FLOOR = 4 * K
+PAIR = 5 * K
 NUM_FACTS = PAIR + K * K
-KINDS = ("visible", "near", "held", "colour", "type", "empty", "pair")
+KINDS = ("visible", "near", "held", "colour", "type", "empty", "floor", "pair")
 # The main job's house (experiments/configs/playhouse_find.py), without its goal restriction.
 SMALL_HOUSE = dict(grid_size=8, min_rooms=1, max_rooms=1, num_objects=4, num_furniture=1)
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
   "visible": ("{a} in view", "I can see {a}", "a room with {a}", "{a} somewhere ahead"),
   "near": ("Go near {a}", "near {a}", "close to {a}", "{a} right in front", "{a} up close"),
-  "held": ("Lift {a}", "holding {a}", "{a} lifted up", "carrying {a}", "picked up {a}"),
+  "held": ("holding {a}", "Lift {a}", "{a} lifted up", "carrying {a}", "picked up {a}"),
   "colour": ("something {c}", "{c_a} object", "{c_a} thing in the room"),
   "type": ("{t_a}", "a {t} of some colour", "there is {t_a} here"),
   "empty": ("an empty room", "a room with no objects", "an empty corridor", "a bare wall"),
+  # Wording 0 of "floor" and of "held" are the Lift / Pick-and-place rewards' extra negatives
+  # (envs.playhouse.goals.hard_negatives): a near object that is not held, a held object.
+  "floor": ("{a} on the floor", "{a} lying on the floor", "{a} on the floor in front"),
   "pair": ("Put {a} next to {b}", "{a} next to {b}", "{a} beside {b}", "{a} and {b} together"),
 }
 # Relative sampling weights of fact kinds when a frame has several true facts.
@@ -54,6 +59,7 @@ KIND_WEIGHTS = {
   "colour": 0.5,
   "type": 0.5,
   "empty": 1.0,
+  "floor": 3.0,
   "pair": 3.0,
 }
 
@@ -83,7 +89,7 @@ def composition_words(comp: int) -> str:
 
 
 def state_facts(env: Playhouse, state) -> jax.Array:
-  """int32[5N + 1 + N*N] fact keys of one state; -1 where a fact does not hold."""
+  """int32[6N + 1 + N*N] fact keys of one state; -1 where a fact does not hold."""
   comp = state.obj_colour * NUM_TYPES + state.obj_type
   visible = env.visible(state)
   held = env.held_mask(state)
@@ -99,6 +105,7 @@ def state_facts(env: Playhouse, state) -> jax.Array:
     jnp.where(visible, COLOUR + state.obj_colour, -1),
     jnp.where(visible, TYPE + state.obj_type, -1),
     jnp.where(jnp.any(visible), -1, EMPTY)[None],
+    jnp.where(near & ~held, FLOOR + comp, -1),
     jnp.where(pair, PAIR + comp[:, None] * K + comp[None, :], -1).reshape(-1),
   ]
   return jnp.concatenate(keys).astype(jnp.int32)
@@ -175,7 +182,7 @@ def generate(rollout, seed: int, num_rollouts: int, heldout: bool = False) -> Ro
 
 def fact_kind(keys: np.ndarray) -> np.ndarray:
   """Index into KINDS of each fact key (any shape; -1 keys map to -1)."""
-  bounds = np.asarray([NEAR, HELD, COLOUR, TYPE, EMPTY, PAIR])
+  bounds = np.asarray([NEAR, HELD, COLOUR, TYPE, EMPTY, FLOOR, PAIR])
   kind = np.searchsorted(bounds, keys, side="right")
   return np.where(keys < 0, -1, kind)
 
@@ -184,7 +191,8 @@ def heldout_fact(keys: np.ndarray) -> np.ndarray:
   """bool: the fact names a held-out (colour, type) composition."""
   held = heldout_compositions()
   keys = np.asarray(keys)
-  single = (keys >= 0) & (keys < COLOUR) & held[np.clip(keys, 0, COLOUR - 1) % K]
+  single = ((keys >= 0) & (keys < COLOUR)) | ((keys >= FLOOR) & (keys < PAIR))
+  single = single & held[np.maximum(keys, 0) % K]
   a, b = np.divmod(np.clip(keys - PAIR, 0, K * K - 1), K)
   pair = (keys >= PAIR) & (held[a] | held[b])
   return single | pair

@@ -172,6 +172,9 @@ class MetricsLogger:
     if self._tb is not None:
       self._tb.close()
 
+  def read(self) -> list[dict[str, float]]:
+    return read_metrics(self.path)
+
 
 def _to_float(value: Any) -> float:
   return float(np.asarray(jax.device_get(value)))

@@ -11,6 +11,7 @@ moved to DIR.old-<time>). SIGTERM / Ctrl-C saves a checkpoint after the call in 
 exits with status 128 + signal; --resume continues exactly.
 """
 
+import copy
 import functools
 import os
 import pathlib
@@ -75,14 +76,19 @@ class Run:
   def initial_state(self):
     return self._init(self.reward_params, jax.random.PRNGKey(self.config.seed))
 
+  def with_seed(self, seed: int) -> "Run":
+    """This run with another seed, sharing its compiled functions (the seed only picks the
+    initial state and the evaluation keys; the reward's negatives have their own seed)."""
+    other = copy.copy(self)
+    other.config = ml_collections.FrozenConfigDict({**self.config.to_dict(), "seed": seed})
+    return other
+
   def evaluate(self, state, pool: int, random_policy: bool = False, record: bool = False):
     """Evaluation episodes on goal pool `pool` (an index into `env.goal_pools`)."""
-    key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed + 1), int(state.update))
-    key = jax.random.fold_in(key, pool)  # independent layouts for each goal pool
     return self._evaluate(
       self.t.agent.acting_params(state.agent),
       self.reward_params,
-      key,
+      eval_key(self.config.seed, int(state.update), pool),
       pool=pool,
       random_policy=random_policy,
       record=record,
@@ -97,6 +103,40 @@ class Run:
       out[f"{prefix}{name}_gt_success"] = result["gt_success"]
       out[f"{prefix}{name}_vlm_return"] = result["vlm_return"]
     return out
+
+  def make_logger(self, workdir: pathlib.Path, keep_until: int | None = None, write_files=True):
+    return run_io.MetricsLogger(workdir, keep_until=keep_until, write_files=write_files)
+
+  def finish(self, state, logger, workdir: pathlib.Path) -> None:
+    """The plot of VLM against ground-truth return, and a GIF of episodes of the last goal
+    pool (the held-out goals where the environment has them)."""
+    _, frames = jax.device_get(self.evaluate(state, len(self.pools) - 1, record=True))
+    if not distributed.is_main():  # every host took part in the evaluation
+      return
+    run_io.plot_returns(run_io.read_metrics(logger.path), workdir / "returns.png")
+    pixels, goals, vlm, gt, alive = frames
+    images, captions = [], []
+    for b in range(pixels.shape[1]):
+      steps = int(np.argmin(alive[:, b])) + 1 if not alive[:, b].all() else len(alive)
+      for s in range(steps):
+        images.append(pixels[s, b])
+        captions.append(
+          f"{self.t.env.goals[goals[s, b]]}\n"
+          f"VLM reward {vlm[s, b]:.0f}  ground truth {'yes' if gt[s, b] else 'no'}"
+        )
+    run_io.write_gif(np.stack(images), captions, workdir / "eval.gif")
+
+
+def updates_done(state) -> int:
+  """The state's update counter (the same for every seed of a seeds-vmapped state)."""
+  update = state.update
+  return int(update) if update.ndim == 0 else int(np.asarray(jax.device_get(update))[0])
+
+
+def eval_key(seed: int, update: int, pool: int) -> jax.Array:
+  """The evaluation key of run `seed` after `update` updates on goal pool `pool`."""
+  key = jax.random.fold_in(jax.random.PRNGKey(seed + 1), update)
+  return jax.random.fold_in(key, pool)  # independent layouts for each goal pool
 
 
 class Interrupted(Exception):
@@ -185,21 +225,21 @@ def train(
     if resume:
       update, state = checkpointer.restore(run.abstract_state)
       start_call = update // config.updates_per_call
-      logger = run_io.MetricsLogger(workdir, keep_until=update, write_files=main)
+      logger = run.make_logger(workdir, keep_until=update, write_files=main)
     else:
       state = run.initial_state()
-      logger = run_io.MetricsLogger(workdir, write_files=main)
+      logger = run.make_logger(workdir, write_files=main)
       random = run.eval_metrics(state, random_policy=True)
       logger.write(0, {"frames": 0, **random, **run.eval_metrics(state)})
     end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
     with _StopSignals() as stop:
       state = _loop(run, state, start_call, end_call, logger, checkpointer, stop)
     if stop.signum is None and end_call == run.num_calls:
-      _finish(run, state, logger, workdir)
+      run.finish(state, logger, workdir)
     logger.close()
     if stop.signum is not None:
       raise Interrupted(
-        f"Stopped by {signal.Signals(stop.signum).name} at update {int(state.update)}; its "
+        f"Stopped by {signal.Signals(stop.signum).name} at update {updates_done(state)}; its "
         f"checkpoint is in {checkpointer.directory}. Continue with the same command and "
         "--resume.",
         stop.signum,
@@ -208,14 +248,14 @@ def train(
     checkpointer.close()
     if owner is not None:
       owner.close()
-  return state, run_io.read_metrics(logger.path) if main else []
+  return state, logger.read() if main else []
 
 
 def _check_loss(run: Run, metrics, update: int, checkpointer) -> None:
   """Stops training when the loss is not finite or beyond `max_abs_loss` (divergence)."""
   config = run.config
-  check_loss(
-    {"max": float(metrics["loss_max"]), "mean": float(metrics["loss"])},
+  check_loss(  # np.max / np.mean: one value per seed in a seeds-vmapped run (experiments/sweep.py)
+    {"max": float(np.max(metrics["loss_max"])), "mean": float(np.mean(metrics["loss"]))},
     config.max_abs_loss,
     f"during updates {update - config.updates_per_call}-{update}",
     checkpointer,
@@ -258,7 +298,7 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
     last = call + 1 == end_call
     if (call + 1) % config.log_every_calls == 0 or last:
       metrics = jax.device_get(metrics)
-      update = int(state.update)
+      update = updates_done(state)
       _check_loss(run, metrics, update, checkpointer)
       elapsed = time.perf_counter() - tick
       row = {
@@ -276,32 +316,12 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
         checkpointer.save(update, state)
       tick, frames_since = time.perf_counter(), 0
     if stop is not None and stop.agreed():  # preempted: keep this call's work
-      if checkpointer.latest_step() != int(state.update):
-        _check_loss(run, jax.device_get(metrics), int(state.update), checkpointer)
-        checkpointer.save(int(state.update), state)
+      if checkpointer.latest_step() != updates_done(state):
+        _check_loss(run, jax.device_get(metrics), updates_done(state), checkpointer)
+        checkpointer.save(updates_done(state), state)
       logger.flush()
       break
   return state
-
-
-def _finish(run: Run, state, logger, workdir: pathlib.Path) -> None:
-  """The plot of VLM against ground-truth return, and a GIF of episodes of the last goal pool
-  (the held-out goals where the environment has them)."""
-  _, frames = jax.device_get(run.evaluate(state, len(run.pools) - 1, record=True))  # all hosts
-  if not distributed.is_main():
-    return
-  run_io.plot_returns(run_io.read_metrics(logger.path), workdir / "returns.png")
-  pixels, goals, vlm, gt, alive = frames
-  images, captions = [], []
-  for b in range(pixels.shape[1]):
-    steps = int(np.argmin(alive[:, b])) + 1 if not alive[:, b].all() else len(alive)
-    for s in range(steps):
-      images.append(pixels[s, b])
-      captions.append(
-        f"{run.t.env.goals[goals[s, b]]}\n"
-        f"VLM reward {vlm[s, b]:.0f}  ground truth {'yes' if gt[s, b] else 'no'}"
-      )
-  run_io.write_gif(np.stack(images), captions, workdir / "eval.gif")
 
 
 def main(argv):

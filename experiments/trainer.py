@@ -82,7 +82,7 @@ def build_reward_model(config: ml_collections.ConfigDict, goals) -> RewardModel:
     goals,
     templates=r.template,
     num_negatives=r.num_negatives,
-    negatives_seed=config.seed,
+    negatives_seed=r.get("negatives_seed", 0),  # part of the reward, not of the run's seed
     temperature=r.temperature,
     threshold=r.threshold,
     kind=kind,
@@ -286,17 +286,18 @@ _SUMMED = (
 
 
 def summarise(metrics: dict[str, float]) -> dict[str, float]:
-  """Host-side: turns the summed counters of `train_chunk` into returns, precision, recall."""
+  """Host-side: turns the summed counters of `train_chunk` into returns, precision, recall
+  (floats, or arrays of one value per seed of a seeds-vmapped run)."""
   m = dict(metrics)
-  episodes = max(m.pop("episodes"), 1.0)
+  episodes = np.maximum(m.pop("episodes"), 1.0)
   out = {k: v for k, v in m.items() if k not in _SUMMED}
   out.update(
     episodes=episodes,
     vlm_return=m["vlm_return_sum"] / episodes,
     gt_return=m["gt_return_sum"] / episodes,
     episode_length=m["episode_length_sum"] / episodes,
-    vlm_precision=m["true_positives"] / max(m["vlm_positives"], 1.0),
-    vlm_recall=m["true_positives"] / max(m["gt_positives"], 1.0),
+    vlm_precision=m["true_positives"] / np.maximum(m["vlm_positives"], 1.0),
+    vlm_recall=m["true_positives"] / np.maximum(m["gt_positives"], 1.0),
   )
   return out
 
@@ -368,9 +369,11 @@ def init_state(t: Trainer, reward_params: RewardParams, key) -> TrainState:
   return TrainState(agent, actor, k_run, jnp.zeros((), jnp.int32))
 
 
-def state_shardings(t: Trainer, state: TrainState):
-  """Actor leaves are split over devices along the batch axis; everything else is replicated."""
-  batch_sharded = _batch_sharding(t)
+def state_shardings(t: Trainer, state: TrainState, stacked: bool = False):
+  """Actor leaves are split over devices along the batch axis; everything else is replicated.
+  `stacked`: the state of several seeds stacked on a leading axis (experiments/sweep.py)."""
+  spec = PartitionSpec(None, "data") if stacked else PartitionSpec("data")
+  batch_sharded = NamedSharding(t.mesh, spec)
   replicated = NamedSharding(t.mesh, PartitionSpec())
   actor = jax.tree.map(lambda _: batch_sharded, state.actor)
   rest = jax.tree.map(lambda _: replicated, state._replace(actor=None))

@@ -38,21 +38,34 @@ def _names_heldout(text: str) -> bool:
 
 
 def test_every_fact_kind_has_wordings_that_format():
-  keys = [D.VISIBLE + 5, D.NEAR + 7, D.HELD + 9, D.COLOUR + 2, D.TYPE + 3, D.EMPTY, D.PAIR + 13]
+  keys = [D.VISIBLE + 5, D.NEAR + 7, D.HELD + 9, D.COLOUR + 2, D.TYPE + 3, D.EMPTY, D.FLOOR + 4]
+  keys.append(D.PAIR + 13)
   for key, wording in itertools.product(keys, range(6)):
     text = D.caption(key, wording)
     assert text and "{" not in text, text
   assert D.caption(D.NEAR + 2 * len(C.TYPE_NAMES) + 2, 0) == "Go near a yellow duck"
-  assert D.caption(D.HELD, 0) == "Lift a red ball"
+  assert D.caption(D.HELD, 1) == "Lift a red ball"
+  assert D.caption(D.FLOOR + 1, 0) == "a red cube on the floor"
+  assert [D.KINDS[k] for k in D.fact_kind(np.asarray(keys))] == list(D.KINDS)
   assert D.caption(D.COLOUR + 1, 1) == "an orange object"
 
 
 def test_heldout_fact_flags_single_and_pair_facts():
   held = np.flatnonzero(heldout_compositions())
   train = np.flatnonzero(~heldout_compositions())
-  assert D.heldout_fact(np.asarray([D.NEAR + held[0], D.PAIR + train[0] * D.K + held[1]])).all()
+  facts = [D.NEAR + held[0], D.FLOOR + held[0], D.PAIR + train[0] * D.K + held[1]]
+  assert D.heldout_fact(np.asarray(facts)).all()
   assert not D.heldout_fact(
-    np.asarray([D.NEAR + train[0], D.PAIR + train[0] * D.K + train[1], D.COLOUR, D.EMPTY, -1])
+    np.asarray(
+      [
+        D.NEAR + train[0],
+        D.FLOOR + train[0],
+        D.PAIR + train[0] * D.K + train[1],
+        D.COLOUR,
+        D.EMPTY,
+        -1,
+      ]
+    )
   ).any()
 
 

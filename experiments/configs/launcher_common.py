@@ -43,6 +43,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       bf16=False,
       template="android_d",
       num_negatives=config_dict.placeholder(int),
+      negatives_seed=0,
       temperature=config_dict.placeholder(float),
       threshold=0.7,
       baseline_prompt="a phone home screen with app icons",

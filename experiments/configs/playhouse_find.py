@@ -46,10 +46,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       bf16=False,
       template="plain",
       num_negatives=config_dict.placeholder(int),  # default: min(#goals - 1, 32)
+      negatives_seed=0,  # the draw of the fixed negatives: part of the reward, not of `seed`
       temperature=config_dict.placeholder(float),  # default: the CLIP's learned temperature
       threshold=0.7,
       baseline_prompt="an empty room",  # source=goal_baseline: the house, goal not achieved
       alpha=0.5,
+      extra_negatives=(),  # fixed prompts contrasted with every goal besides the negatives
     )
   )
   c.agent = ml_collections.ConfigDict(

@@ -35,6 +35,10 @@ setup(
     "immutabledict>=4",
     "protobuf>=6.33",
     "grpcio>=1.81.1",
+    # Sweep aggregation (experiments/sweep.py): interval estimates over seeds. rliable's arch
+    # dependency (< 8) does not import under pandas 3.
+    "rliable>=1.2,<2",
+    "pandas>=2,<3",
   ],
   extras_require={
     "test": ["torch==2.13.0", "pytest>=8,<10", "ruff>=0.6,<1"],

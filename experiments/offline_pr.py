@@ -114,15 +114,6 @@ def make_dataset(family: str, seed: int) -> tuple[Playhouse, dict]:
   return env, data
 
 
-def embed_frames(clip, frames: np.ndarray, batch: int = 256) -> np.ndarray:
-  pad = (-len(frames)) % batch
-  padded = np.concatenate([frames, np.zeros((pad, *frames.shape[1:]), frames.dtype)])
-  parts = [
-    np.asarray(clip.embed_images(padded[i : i + batch])) for i in range(0, len(padded), batch)
-  ]
-  return np.concatenate(parts)[: len(frames)]
-
-
 def goal_scores(reward_model: RewardModel, split: dict, img: np.ndarray, temperatures) -> dict:
   """{temperature: p [F]} of each frame's episode goal against its fixed negatives."""
   img, goal_ids = jnp.asarray(img), jnp.asarray(split["goal"])
@@ -150,7 +141,9 @@ def evaluate_model(clip, datasets: dict) -> dict:
     for split, d in data.items():
       if not d["success"].any():
         continue  # no positive frame: precision and recall are undefined
-      scores = goal_scores(reward_model, d, embed_frames(clip, d["frames"]), temperatures)
+      scores = goal_scores(
+        reward_model, d, evaluation.embed_frames(clip, d["frames"]), temperatures
+      )
       for t in temperatures:
         curves[t][(family, split)] = evaluation.pr_curve(scores[t], d["success"])
   mean_train_ap = {

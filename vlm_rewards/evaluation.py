@@ -157,3 +157,14 @@ def plot_pr_curves(
   fig.savefig(path, bbox_inches="tight")
   plt.close(fig)
   return path
+
+
+def embed_frames(clip, frames: np.ndarray, batch: int = 256) -> np.ndarray:
+  """L2-normalised image embeddings [N, D] of uint8 frames [N, H, W, 3], `batch` at a time
+  (the last batch padded, so that one compiled shape serves any N)."""
+  pad = (-len(frames)) % batch
+  padded = np.concatenate([frames, np.zeros((pad, *frames.shape[1:]), frames.dtype)])
+  parts = [
+    np.asarray(clip.embed_images(padded[i : i + batch])) for i in range(0, len(padded), batch)
+  ]
+  return np.concatenate(parts)[: len(frames)]

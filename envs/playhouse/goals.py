@@ -44,6 +44,15 @@ def goal_text(family: int, tc: int, tt: int, rc: int, rt: int) -> str:
   return f"Put {_noun(tc, tt)} next to {_noun(rc, rt)}"
 
 
+def object_phrases(template: str) -> tuple[str, ...]:
+  """`template` ("{a} on the floor") filled with every (colour, type) composition in turn:
+  fixed prompts for `reward.extra_negatives` (held-out compositions included, as in the
+  goal set)."""
+  return tuple(
+    template.format(a=_noun(c, t)) for c in range(NUM_COLOURS) for t in range(NUM_TYPES)
+  )
+
+
 class GoalTables(NamedTuple):
   """Per-goal structure as int32 arrays (reference fields are -1 outside Pick-and-place)."""
 

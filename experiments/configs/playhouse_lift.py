@@ -3,12 +3,23 @@
   python -m experiments.train --config=experiments/configs/playhouse_lift.py --workdir=runs/lift
 
 Lift needs a longer horizon than Find (reach the object, face it, grab), so episodes and the
-run are longer; everything else is the main job's config.
+run are longer; everything else is the main job's config but the reward's negatives.
+
+The hard negative of Lift is the target close in front but not held: contrasted only with the
+other Lift goals, such a frame gives "Lift a blue mug" most of the probability (the bundled
+CLIP of 2026-11-24 fired on 31% of them at beta 0.7, and online a third of the VLM's
+successes were such frames). So every Lift goal is also contrasted with the fixed prompts
+"<object> on the floor" for all 108 objects (`FLOOR_NEGATIVES`; the CLIP is trained on such
+captions of near, not held objects: `experiments/clip_data.py`). Beta 0.5: the smallest of
+0.1, 0.2, ... at which no near-but-not-held frame of the offline Lift data fires (README).
 """
 
 import ml_collections
 
+from envs.playhouse.goals import object_phrases
 from experiments.configs import playhouse_find
+
+FLOOR_NEGATIVES = object_phrases("{a} on the floor")
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -16,6 +27,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.env.families = ("lift",)
   c.env.max_steps = 64
   c.agent.network.lstm_size = 128  # remembering what was seen helps once the object is out of view
+  c.reward.extra_negatives = FLOOR_NEGATIVES
+  c.reward.threshold = 0.5
   if arg != "smoke":
     c.total_frames = 4_000_000
   return c

@@ -1,0 +1,128 @@
+"""The reward's precision at online base rates: one run's reward on three fixed datasets.
+
+  python -m experiments.reward_precision --run=runs/sweeps/lift_floor/bundled/seeds_0_1_2 \
+      --out=docs/lift/reward_precision.json
+
+The offline datasets of `experiments.offline_pr` are oracle-heavy (a third or more of the
+frames are successes), while an agent's own frames hold few and it seeks whatever fires the
+reward, so offline precision overstates online precision. This scores the run's reward (its
+config: CLIP, negatives, temperature, threshold) on frames of the run's own environment from
+
+  oracle_mix: 60% scripted oracle / 40% random episodes (the offline_pr recipe),
+  random_walk: a uniformly random policy (few positives),
+  agent: the run's final policy, acting as in training (episodes end when the VLM fires),
+
+for each goal pool (train, held-out), and reports per dataset the base rate, AP, and
+precision and recall at the run's threshold. `--run` is an `experiments.train` workdir or a
+sweep group (`experiments.sweep`; `--seed` picks the run, default the group's first).
+"""
+
+import functools
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from absl import app, flags
+
+from experiments import clip_data, run_io
+from experiments import train as train_lib
+from experiments import trainer as trainer_lib
+from vlm_rewards import evaluation
+
+_RUN = flags.DEFINE_string("run", None, "A training workdir or a sweep group folder.")
+_SEED = flags.DEFINE_integer("seed", None, "The run of a sweep group (default: its first).")
+_OUT = flags.DEFINE_string("out", None, "Where to write the JSON (default: <run>/...).")
+_ENVS = flags.DEFINE_integer("num_envs", 64, "Episodes per dataset and goal pool.")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --out.")
+
+
+def load_policy(run_dir: pathlib.Path, seed: int | None = None):
+  """(Run, acting parameters) of the latest checkpoint of a training run or a sweep group."""
+  from experiments import sweep  # noqa: PLC0415 (sweep imports this module's neighbours)
+
+  config = ml_collections.ConfigDict(json.loads((run_dir / "config.json").read_text()))
+  seeds = sorted(int(p.name[5:]) for p in run_dir.glob("seed_*") if p.name[5:].isdigit())
+  run = sweep.SeedsRun(config, seeds) if seeds else train_lib.Run(config)
+  checkpointer = run_io.Checkpointer(run_dir)
+  try:
+    _, state = checkpointer.restore(run.abstract_state)
+  finally:
+    checkpointer.close()
+  params = run.t.agent.acting_params(state.agent)
+  if seeds:
+    index = 0 if seed is None else seeds.index(seed)
+    params = jax.tree.map(lambda x: x[index], params)
+  return run, params
+
+
+def _rollout(t, params, reward_params, key, num_envs: int, pool: int, random_policy: bool):
+  """Image embeddings, goals and ground truth of `num_envs` x `max_steps` acting frames."""
+  k_init, k_run = jax.random.split(key)
+  actor = trainer_lib.init_actor(t, reward_params, k_init, num_envs, pool)
+
+  def body(actor, k):
+    actor, out = trainer_lib.actor_step(t, params, reward_params, actor, k, random_policy, pool)
+    goals = jax.vmap(t.env.goal)(actor.env_state)
+    return actor, (actor.inputs.image_emb, goals, out.episode.success)
+
+  _, data = jax.lax.scan(body, actor, jax.random.split(k_run, t.env.max_steps))
+  return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
+
+
+def _oracle_mix(run, pool: int, num_envs: int, seed: int):
+  env = run.t.env
+  cfg = clip_data.RolloutConfig(num_envs, env.max_steps, oracle_fraction=0.6, epsilon=0.15)
+  data = clip_data.generate(jax.jit(clip_data.make_rollout(env, cfg)), seed, 1, pool == 1)
+  return evaluation.embed_frames(run.t.reward_model.clip, data.frames), data.goal, data.success
+
+
+def score(run, emb, goals, success) -> dict:
+  """Base rate, AP, and precision / recall at the run's threshold."""
+  p = np.asarray(run.t.reward_model.goal_probability(jnp.asarray(emb), jnp.asarray(goals)))
+  success = np.asarray(success, bool)
+  fire = p > run.config.reward.threshold
+  curve = evaluation.pr_curve(p, success) if success.any() else None
+  return {
+    "frames": int(len(p)),
+    "base_rate": round(float(success.mean()), 4),
+    "average_precision": None if curve is None else round(evaluation.average_precision(curve), 4),
+    "fires": int(fire.sum()),
+    "precision": round(float(success[fire].mean()), 4) if fire.any() else None,
+    "recall": round(float(fire[success].mean()), 4) if success.any() else None,
+  }
+
+
+def measure(run, params, num_envs: int = 64, seed: int = 0) -> dict:
+  out = {"threshold": run.config.reward.threshold}
+  rollout = jax.jit(functools.partial(_rollout, run.t), static_argnums=(3, 4, 5))
+  for pool, name in enumerate(run.t.env.goal_pools):
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), pool)
+    rows = {"oracle_mix": score(run, *_oracle_mix(run, pool, num_envs, seed + pool))}
+    for dataset, random_policy in (("random_walk", True), ("agent", False)):
+      data = rollout(params, run.reward_params, key, num_envs, pool, random_policy)
+      rows[dataset] = score(run, *jax.device_get(data))
+    out[name] = rows
+  return out
+
+
+def main(argv):
+  del argv
+  if _RUN.value is None:
+    raise app.UsageError("--run is required: a training workdir or a sweep group folder.")
+  run_dir = pathlib.Path(_RUN.value)
+  out = pathlib.Path(_OUT.value or run_dir / "reward_precision.json")
+  run_io.refuse_overwrite(out, _OVERWRITE.value)
+  run, params = load_policy(run_dir, _SEED.value)
+  result = {"run": str(run_dir), "seed": _SEED.value, **measure(run, params, _ENVS.value)}
+  out.parent.mkdir(parents=True, exist_ok=True)
+  out.write_text(json.dumps(result, indent=2) + "\n")
+  for pool in run.t.env.goal_pools:
+    for dataset, row in result[pool].items():
+      print(pool, dataset, row)
+
+
+if __name__ == "__main__":
+  app.run(main)

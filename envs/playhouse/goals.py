@@ -48,9 +48,7 @@ def object_phrases(template: str) -> tuple[str, ...]:
   """`template` ("{a} on the floor") filled with every (colour, type) composition in turn:
   fixed prompts for `reward.extra_negatives` (held-out compositions included, as in the
   goal set)."""
-  return tuple(
-    template.format(a=_noun(c, t)) for c in range(NUM_COLOURS) for t in range(NUM_TYPES)
-  )
+  return tuple(template.format(a=_noun(c, t)) for c in range(NUM_COLOURS) for t in range(NUM_TYPES))
 
 
 class GoalTables(NamedTuple):

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 
 from experiments import clip_data, run_io
 from experiments import train as train_lib
@@ -110,6 +110,7 @@ def measure(run, params, num_envs: int = 64, seed: int = 0) -> dict:
 
 def main(argv):
   del argv
+  logging.set_verbosity(logging.WARNING)  # orbax logs every file it reads at INFO
   if _RUN.value is None:
     raise app.UsageError("--run is required: a training workdir or a sweep group folder.")
   run_dir = pathlib.Path(_RUN.value)

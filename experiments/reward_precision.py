@@ -37,13 +37,20 @@ _SEED = flags.DEFINE_integer("seed", None, "The run of a sweep group (default: i
 _OUT = flags.DEFINE_string("out", None, "Where to write the JSON (default: <run>/...).")
 _ENVS = flags.DEFINE_integer("num_envs", 64, "Episodes per dataset and goal pool.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --out.")
+_THRESHOLD = flags.DEFINE_float("threshold", None, "Score at this beta (default: the run's).")
+_EXTRA = flags.DEFINE_bool(
+  "extra_negatives", True, "Keep the run's reward.extra_negatives (--noextra_negatives: drop)."
+)
 
 
-def load_policy(run_dir: pathlib.Path, seed: int | None = None):
-  """(Run, acting parameters) of the latest checkpoint of a training run or a sweep group."""
+def load_policy(run_dir: pathlib.Path, seed: int | None = None, reward_overrides=None):
+  """(Run, acting parameters) of the latest checkpoint of a training run or a sweep group.
+  `reward_overrides` changes how frames are scored (the threshold, the extra negatives); the
+  policy is the same, since the agent sees the goal's embedding, not the negatives."""
   from experiments import sweep  # noqa: PLC0415 (sweep imports this module's neighbours)
 
   config = ml_collections.ConfigDict(json.loads((run_dir / "config.json").read_text()))
+  config.reward.update(reward_overrides or {})
   seeds = sorted(int(p.name[5:]) for p in run_dir.glob("seed_*") if p.name[5:].isdigit())
   run = sweep.SeedsRun(config, seeds) if seeds else train_lib.Run(config)
   checkpointer = run_io.Checkpointer(run_dir)
@@ -116,8 +123,16 @@ def main(argv):
   run_dir = pathlib.Path(_RUN.value)
   out = pathlib.Path(_OUT.value or run_dir / "reward_precision.json")
   run_io.refuse_overwrite(out, _OVERWRITE.value)
-  run, params = load_policy(run_dir, _SEED.value)
-  result = {"run": str(run_dir), "seed": _SEED.value, **measure(run, params, _ENVS.value)}
+  overrides = {} if _EXTRA.value else {"extra_negatives": ()}
+  if _THRESHOLD.value is not None:
+    overrides["threshold"] = _THRESHOLD.value
+  run, params = load_policy(run_dir, _SEED.value, overrides)
+  result = {
+    "run": str(run_dir),
+    "seed": _SEED.value,
+    "reward_overrides": overrides,
+    **measure(run, params, _ENVS.value),
+  }
   out.parent.mkdir(parents=True, exist_ok=True)
   out.write_text(json.dumps(result, indent=2) + "\n")
   for pool in run.t.env.goal_pools:

@@ -110,3 +110,22 @@ def test_offline_pr_models_default_to_bundled_and_missing_folders_fail_early(tmp
     offline_pr.parse_models(f"x={tmp_path / 'nowhere'}")
   with pytest.raises(ValueError, match="name=path"):
     offline_pr.parse_models("bundled")
+
+
+def test_reward_precision_scores_a_runs_reward_at_its_threshold():
+  from types import SimpleNamespace  # noqa: PLC0415
+
+  from experiments import reward_precision  # noqa: PLC0415
+
+  p = np.asarray([0.9, 0.6, 0.4, 0.1, 0.8])  # the run's reward probability of each frame
+  model = SimpleNamespace(goal_probability=lambda emb, goals: p[np.asarray(emb)])
+  reward = SimpleNamespace(threshold=0.5)
+  run = SimpleNamespace(
+    t=SimpleNamespace(reward_model=model), config=SimpleNamespace(reward=reward)
+  )
+  success = np.asarray([True, False, True, False, False])
+  row = reward_precision.score(run, np.arange(5), np.zeros(5, int), success)
+  assert row["fires"] == 3 and row["precision"] == round(1 / 3, 4)
+  assert row["recall"] == 0.5 and row["base_rate"] == 0.4 and row["frames"] == 5
+  # AP: ranks 0.9 (hit), 0.8, 0.6, 0.4 (hit) -> (1/2) * 1 + (1/2) * (2/4)
+  assert row["average_precision"] == 0.75

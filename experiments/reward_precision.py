@@ -87,19 +87,9 @@ def _oracle_mix(run, pool: int, num_envs: int, seed: int):
 
 
 def score(run, emb, goals, success) -> dict:
-  """Base rate, AP, and precision / recall at the run's threshold."""
+  """`evaluation.summary_at_threshold` of the run's reward on these frames."""
   p = np.asarray(run.t.reward_model.goal_probability(jnp.asarray(emb), jnp.asarray(goals)))
-  success = np.asarray(success, bool)
-  fire = p > run.config.reward.threshold
-  curve = evaluation.pr_curve(p, success) if success.any() else None
-  return {
-    "frames": int(len(p)),
-    "base_rate": round(float(success.mean()), 4),
-    "average_precision": None if curve is None else round(evaluation.average_precision(curve), 4),
-    "fires": int(fire.sum()),
-    "precision": round(float(success[fire].mean()), 4) if fire.any() else None,
-    "recall": round(float(fire[success].mean()), 4) if success.any() else None,
-  }
+  return evaluation.summary_at_threshold(p, success, run.config.reward.threshold)
 
 
 def measure(run, params, num_envs: int = 64, seed: int = 0) -> dict:

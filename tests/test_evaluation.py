@@ -112,20 +112,13 @@ def test_offline_pr_models_default_to_bundled_and_missing_folders_fail_early(tmp
     offline_pr.parse_models("bundled")
 
 
-def test_reward_precision_scores_a_runs_reward_at_its_threshold():
-  from types import SimpleNamespace  # noqa: PLC0415
-
-  from experiments import reward_precision  # noqa: PLC0415
-
-  p = np.asarray([0.9, 0.6, 0.4, 0.1, 0.8])  # the run's reward probability of each frame
-  model = SimpleNamespace(goal_probability=lambda emb, goals: p[np.asarray(emb)])
-  reward = SimpleNamespace(threshold=0.5)
-  run = SimpleNamespace(
-    t=SimpleNamespace(reward_model=model), config=SimpleNamespace(reward=reward)
-  )
+def test_summary_at_threshold_counts_fires_precision_recall_and_ap():
+  p = np.asarray([0.9, 0.6, 0.4, 0.1, 0.8])
   success = np.asarray([True, False, True, False, False])
-  row = reward_precision.score(run, np.arange(5), np.zeros(5, int), success)
+  row = ev.summary_at_threshold(p, success, 0.5)
   assert row["fires"] == 3 and row["precision"] == round(1 / 3, 4)
   assert row["recall"] == 0.5 and row["base_rate"] == 0.4 and row["frames"] == 5
   # AP: ranks 0.9 (hit), 0.8, 0.6, 0.4 (hit) -> (1/2) * 1 + (1/2) * (2/4)
   assert row["average_precision"] == 0.75
+  none = ev.summary_at_threshold(p, np.zeros(5, bool), 0.95)
+  assert none["precision"] is None and none["recall"] is None and none["fires"] == 0

@@ -26,7 +26,7 @@ from experiments.configs import pretrain_clip as pretrain_config
 from tests import corridor_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CALLS = 20  # compiled calls of 2 updates x 8 envs x 8 steps (a few seconds in all)
+CALLS = 12  # compiled calls of 2 updates x 8 envs x 8 steps (a few seconds in all)
 
 
 def _launch(module: str, args: list[str], processes: int, devices: int) -> subprocess.Popen:

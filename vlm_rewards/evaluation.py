@@ -168,3 +168,19 @@ def embed_frames(clip, frames: np.ndarray, batch: int = 256) -> np.ndarray:
     np.asarray(clip.embed_images(padded[i : i + batch])) for i in range(0, len(padded), batch)
   ]
   return np.concatenate(parts)[: len(frames)]
+
+
+def summary_at_threshold(probabilities, labels, threshold: float) -> dict:
+  """Base rate, AP, and how often ``p > threshold`` fires with its precision and recall
+  (None where undefined: no fire, no positive)."""
+  p, labels = np.asarray(probabilities), np.asarray(labels, bool)
+  fire = p > threshold
+  curve = pr_curve(p, labels) if labels.any() else None
+  return {
+    "frames": int(len(p)),
+    "base_rate": round(float(labels.mean()), 4),
+    "average_precision": None if curve is None else round(average_precision(curve), 4),
+    "fires": int(fire.sum()),
+    "precision": round(float(labels[fire].mean()), 4) if fire.any() else None,
+    "recall": round(float(fire[labels].mean()), 4) if labels.any() else None,
+  }

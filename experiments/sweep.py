@@ -1,7 +1,8 @@
 """A grid of training runs, the seeds of each grid point run together in one compiled call.
 
   python -m experiments.sweep --config=experiments/configs/playhouse_lift.py \
-      --sweep=experiments/sweeps/lift_sizes.py --workdir=runs/sweeps/lift_sizes
+      --config.total_frames=1000000 --sweep=experiments/sweeps/lift_floor.py \
+      --workdir=runs/sweeps/lift_floor
 
 The sweep file defines `get_sweep()`, returning a dict:
 
@@ -13,7 +14,8 @@ The sweep file defines `get_sweep()`, returning a dict:
     fewer where the stacked train state does not fit in memory.
 
 The seeds of one call run `trainer.train_chunk` under `jax.vmap` over a stacked train state
-(as PureJaxRL does): the same compiled step, with a leading seeds axis. Each seed's run is
+(as PureJaxRL does): the same compiled step, with a leading seeds axis (set-up and
+evaluations loop over the seeds with the single run's compiled functions). Each seed's run is
 the one `experiments.train` makes with `--config.seed=SEED`: same initial state, same keys,
 same evaluations (tests/test_sweep.py checks that the metrics agree).
 
@@ -34,6 +36,7 @@ import importlib.util
 import json
 import pathlib
 import sys
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -221,7 +224,7 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: dict, workdir: str | pathl
         print(f"{path}: done, skipped")
         continue
       run_config = ml_collections.ConfigDict(config.to_dict())
-      run_config.seed = seeds[0]
+      run_config.seed = seeds[0]  # recorded in the group's config.json; SeedsRun uses `seeds`
       resume = _has_checkpoint(path)
       print(f"{path}: {'resuming' if resume else 'starting'} seeds {seeds}", flush=True)
       # A folder without a checkpoint holds no work beyond its first log rows: it is moved
@@ -245,12 +248,14 @@ def interval(values, reps: int = 2000, seed: int = 0) -> tuple[float, float, flo
   from rliable import library, metrics  # noqa: PLC0415 (imports pandas and arch: slow)
 
   scores = np.asarray(values, np.float64).reshape(-1, 1)  # [runs, tasks=1]
-  point, ci = library.get_interval_estimates(
-    {"x": scores},
-    lambda x: np.array([metrics.aggregate_mean(x)]),
-    reps=reps,
-    random_state=np.random.RandomState(seed),
-  )
+  with warnings.catch_warnings():  # arch 7 deprecates the random_state that rliable passes
+    warnings.simplefilter("ignore", FutureWarning)
+    point, ci = library.get_interval_estimates(
+      {"x": scores},
+      lambda x: np.array([metrics.aggregate_mean(x)]),
+      reps=reps,
+      random_state=np.random.RandomState(seed),
+    )
   return float(point["x"][0]), float(ci["x"][0, 0]), float(ci["x"][1, 0])
 
 

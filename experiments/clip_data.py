@@ -46,8 +46,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
   "colour": ("something {c}", "{c_a} object", "{c_a} thing in the room"),
   "type": ("{t_a}", "a {t} of some colour", "there is {t_a} here"),
   "empty": ("an empty room", "a room with no objects", "an empty corridor", "a bare wall"),
-  # Wording 0 of "floor" and of "held" are the Lift / Pick-and-place rewards' extra negatives
-  # (envs.playhouse.goals.hard_negatives): a near object that is not held, a held object.
+  # Wording 0 of "floor" is what the Lift config's extra negatives say of every object
+  # (`envs.playhouse.goals.object_phrases("{a} on the floor")`): near, not held.
   "floor": ("{a} on the floor", "{a} lying on the floor", "{a} on the floor in front"),
   "pair": ("Put {a} next to {b}", "{a} next to {b}", "{a} beside {b}", "{a} and {b} together"),
 }
@@ -88,8 +88,14 @@ def composition_words(comp: int) -> str:
   return f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}"
 
 
+def num_state_facts(num_objects: int) -> int:
+  """The length of `state_facts` for a house of `num_objects` objects (N)."""
+  return 6 * num_objects + 1 + num_objects**2
+
+
 def state_facts(env: Playhouse, state) -> jax.Array:
-  """int32[6N + 1 + N*N] fact keys of one state; -1 where a fact does not hold."""
+  """int32[num_state_facts(N)] fact keys of one state (visible, near, held, colour, type: N
+  each; empty: 1; floor: N; pair: N * N); -1 where a fact does not hold."""
   comp = state.obj_colour * NUM_TYPES + state.obj_type
   visible = env.visible(state)
   held = env.held_mask(state)

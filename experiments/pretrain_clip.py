@@ -51,7 +51,7 @@ def _playhouse_rollouts(data: ml_collections.ConfigDict, image_size: int):
   rcfg = clip_data.RolloutConfig(
     data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon
   )
-  width = 6 * envs[0].config.num_objects + 1 + envs[0].config.num_objects ** 2  # state_facts
+  width = clip_data.num_state_facts(envs[0].config.num_objects)
   return [jax.jit(clip_data.make_rollout(env, rcfg)) for env in envs], width
 
 

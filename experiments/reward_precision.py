@@ -79,10 +79,11 @@ def _rollout(t, params, reward_params, key, num_envs: int, pool: int, random_pol
   return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
 
 
-def _oracle_mix(run, pool: int, num_envs: int, seed: int):
+def _oracle_mix(run, pool_name: str, num_envs: int, seed: int):
   env = run.t.env
   cfg = clip_data.RolloutConfig(num_envs, env.max_steps, oracle_fraction=0.6, epsilon=0.15)
-  data = clip_data.generate(jax.jit(clip_data.make_rollout(env, cfg)), seed, 1, pool == 1)
+  rollout = jax.jit(clip_data.make_rollout(env, cfg))
+  data = clip_data.generate(rollout, seed, 1, heldout=pool_name == "heldout")
   return evaluation.embed_frames(run.t.reward_model.clip, data.frames), data.goal, data.success
 
 
@@ -97,7 +98,7 @@ def measure(run, params, num_envs: int = 64, seed: int = 0) -> dict:
   rollout = jax.jit(functools.partial(_rollout, run.t), static_argnums=(3, 4, 5))
   for pool, name in enumerate(run.t.env.goal_pools):
     key = jax.random.fold_in(jax.random.PRNGKey(seed), pool)
-    rows = {"oracle_mix": score(run, *_oracle_mix(run, pool, num_envs, seed + pool))}
+    rows = {"oracle_mix": score(run, *_oracle_mix(run, name, num_envs, seed + pool))}
     for dataset, random_policy in (("random_walk", True), ("agent", False)):
       data = rollout(params, run.reward_params, key, num_envs, pool, random_policy)
       rows[dataset] = score(run, *jax.device_get(data))

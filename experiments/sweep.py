@@ -269,7 +269,7 @@ def run_rows(workdir: pathlib.Path, sweep: dict) -> dict[str, dict[int, list[dic
         path = group_dir(workdir, point, seeds) / f"seed_{s}" / "metrics.jsonl"
         if path.exists():
           runs[s] = run_io.read_metrics(path)
-      out[point_name(point)] = runs
+    out[point_name(point)] = runs
   return out
 
 
@@ -277,8 +277,8 @@ def aggregate(workdir: str | pathlib.Path, sweep: dict) -> dict:
   """results.json: per point, each seed's final figures (the last evaluation, the last logged
   training chunk) with the mean and a 95% interval over seeds; results.png: the curves."""
   workdir = pathlib.Path(workdir)
-  results = {}
-  for name, runs in run_rows(workdir, sweep).items():
+  every_run, results = run_rows(workdir, sweep), {}
+  for name, runs in every_run.items():
     if not runs:
       continue
     finals = {}
@@ -301,7 +301,7 @@ def aggregate(workdir: str | pathlib.Path, sweep: dict) -> dict:
     }
   (workdir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
   if results:
-    plot_curves(run_rows(workdir, sweep), workdir / "results.png")
+    plot_curves(every_run, workdir / "results.png")
   return results
 
 

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CONFIG ?= experiments/configs/playhouse_find.py
 WORKDIR ?= runs/playhouse_find
 
-.PHONY: install install-test train test lint bench
+.PHONY: install install-test train test lint bench study-lift-sizes
 
 $(VENV)/.installed: requirements.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,15 @@ bench: install-test
 	for b in reward_throughput env_throughput agent_throughput train_throughput; do \
 	  $(PY) benchmarks/$$b.py --out benchmarks/results/$$b.json; done
 	$(PY) benchmarks/clip_sizes.py
+
+# The CLIP-size study on Lift (README, "Scaling study"): each size's CLIP (skipped where its
+# model exists), one threshold rule, 4 sizes x 3 seeds, results in runs/lift_sizes/sweep.
+SIZES ?= XS S M L
+study-lift-sizes: install
+	for s in $(SIZES); do test -d runs/pretrain_clip/$$s/model || \
+	  $(PY) -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:$$s || exit 1; done
+	test -f runs/lift_sizes/calibration.json || $(PY) -m experiments.calibrate \
+	  --config=experiments/configs/playhouse_lift.py --out=runs/lift_sizes/calibration.json \
+	  --models=$$(for s in $(SIZES); do printf "$$s=runs/pretrain_clip/$$s/model,"; done)
+	$(PY) -m experiments.sweep --config=experiments/configs/playhouse_lift.py \
+	  --sweep=experiments/sweeps/lift_sizes.py --workdir=runs/lift_sizes/sweep

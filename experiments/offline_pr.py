@@ -3,7 +3,7 @@
   python -m experiments.offline_pr [--models=bundled_S=bundled,XS=runs/pretrain_clip/XS/model,...]
 
 The default scores the bundled CLIP only; the other sizes of the family are trained first
-(`TRAIN_COMMAND`, one run per size).
+(`run_io.TRAIN_COMMAND`, one run per size).
 
 A fixed, seeded dataset of trajectory frames (oracle and random policies, as in
 `experiments.clip_data`) from the default Playhouse, one dataset per goal family (the house
@@ -19,7 +19,6 @@ Writes `<out>/offline_pr.json` and `<out>/offline_pr.png` (plus one PNG per pane
 import hashlib
 import json
 import pathlib
-import re
 import time
 
 import jax
@@ -51,40 +50,6 @@ _HOUSE = flags.DEFINE_enum(
 _NEGATIVES = flags.DEFINE_integer("num_negatives", 32, "K negatives per goal (Eq. 1)")
 TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 SPLITS = ("train", "heldout")
-TRAIN_COMMAND = "python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:"
-
-
-def parse_models(spec: str) -> list[tuple[str, str]]:
-  """(name, path) of each entry of a `--models` value; fails early for a missing folder.
-
-  Raises:
-    ValueError: an entry is not `name=path`.
-    FileNotFoundError: a path is neither 'bundled', an existing folder nor a hub id
-      ('owner/name', which `load_clip` fetches when a hub is reachable); the message names the
-      command that trains it.
-  """
-  models = []
-  for entry in filter(None, spec.split(",")):
-    name, sep, path = entry.partition("=")
-    if not (sep and name and path):
-      raise ValueError(f"--models takes comma-separated name=path entries, got {entry!r}.")
-    hub_id = re.fullmatch(r"[\w.-]+/[\w.-]+", path) and not path.startswith(("runs/", "."))
-    if path != "bundled" and not hub_id and not pathlib.Path(path).expanduser().is_dir():
-      raise FileNotFoundError(_missing_model_message(name, path))
-    models.append((name, path))
-  return models
-
-
-def _missing_model_message(name: str, path: str) -> str:
-  """Names the training command of a missing model (exact for runs/pretrain_clip/... paths)."""
-  match = re.search(r"pretrain_clip/(family/)?(\w+)/model/?$", path)
-  size = (match[2] + (",family" if match[1] else "")) if match else "SIZE"
-  return (
-    f"--models {name}={path}: there is no folder {path!r}. Only the bundled CLIP ('bundled', "
-    "size S, the default) ships with the repository; train the rest of the family (XS, S, M, "
-    f"L) first, one run per size: `{TRAIN_COMMAND}{size}` writes runs/pretrain_clip/SIZE/model "
-    "(',family' after the size: the shorter recipe, in runs/pretrain_clip/family/SIZE/model)."
-  )
 
 
 def env_hash() -> str:
@@ -196,7 +161,7 @@ def write_plots(results: dict, out: pathlib.Path) -> pathlib.Path:
 
 def main(argv) -> None:
   del argv
-  models = parse_models(_MODELS.value)  # before the (slow) datasets
+  models = run_io.parse_models(_MODELS.value)  # before the (slow) datasets
   out = pathlib.Path(_OUT.value)
   run_io.refuse_overwrite(out / "offline_pr.json", _OVERWRITE.value)
   out.mkdir(parents=True, exist_ok=True)

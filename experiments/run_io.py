@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import pathlib
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -300,3 +301,40 @@ def write_gif(
       draw.text((3, big.height + 2 + 12 * i), line, fill="white")
     images.append(np.asarray(canvas))
   imageio.mimsave(path, images, duration=1000 / fps, loop=0)
+
+
+# Models named on the command line (offline_pr, calibrate): checked before any slow work.
+TRAIN_COMMAND = "python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:"
+
+
+def parse_models(spec: str) -> list[tuple[str, str]]:
+  """(name, path) of each entry of a `--models` value; fails early for a missing folder.
+
+  Raises:
+    ValueError: an entry is not `name=path`.
+    FileNotFoundError: a path is neither 'bundled', an existing folder nor a hub id
+      ('owner/name', which `load_clip` fetches when a hub is reachable); the message names the
+      command that trains it.
+  """
+  models = []
+  for entry in filter(None, spec.split(",")):
+    name, sep, path = entry.partition("=")
+    if not (sep and name and path):
+      raise ValueError(f"--models takes comma-separated name=path entries, got {entry!r}.")
+    hub_id = re.fullmatch(r"[\w.-]+/[\w.-]+", path) and not path.startswith(("runs/", "."))
+    if path != "bundled" and not hub_id and not pathlib.Path(path).expanduser().is_dir():
+      raise FileNotFoundError(_missing_model_message(name, path))
+    models.append((name, path))
+  return models
+
+
+def _missing_model_message(name: str, path: str) -> str:
+  """Names the training command of a missing model (exact for runs/pretrain_clip/... paths)."""
+  match = re.search(r"pretrain_clip/(family/)?(\w+)/model/?$", path)
+  size = (match[2] + (",family" if match[1] else "")) if match else "SIZE"
+  return (
+    f"--models {name}={path}: there is no folder {path!r}. Only the bundled CLIP ('bundled', "
+    "size S, the default) ships with the repository; train the rest of the family (XS, S, M, "
+    f"L) first, one run per size: `{TRAIN_COMMAND}{size}` writes runs/pretrain_clip/SIZE/model "
+    "(',family' after the size: the shorter recipe, in runs/pretrain_clip/family/SIZE/model)."
+  )

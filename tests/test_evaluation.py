@@ -92,24 +92,24 @@ def test_plot_file_and_json_ready_summary(tmp_path):
 
 
 def test_offline_pr_models_default_to_bundled_and_missing_folders_fail_early(tmp_path):
-  from experiments import offline_pr  # noqa: PLC0415 (heavy: imports the Playhouse and CLIP)
+  from experiments import offline_pr, run_io  # noqa: PLC0415 (heavy: imports the Playhouse and CLIP)
 
-  assert offline_pr.parse_models(offline_pr._MODELS.default) == [("bundled_S", "bundled")]
+  assert run_io.parse_models(offline_pr._MODELS.default) == [("bundled_S", "bundled")]
   spec = f"S=bundled,mine={tmp_path}"
-  assert offline_pr.parse_models(spec) == [("S", "bundled"), ("mine", str(tmp_path))]
+  assert run_io.parse_models(spec) == [("S", "bundled"), ("mine", str(tmp_path))]
   hub = "B32=openai/clip-vit-base-patch32"  # a hub id passes: load_clip fetches it if it can
-  assert offline_pr.parse_models(hub) == [("B32", "openai/clip-vit-base-patch32")]
+  assert run_io.parse_models(hub) == [("B32", "openai/clip-vit-base-patch32")]
   with pytest.raises(FileNotFoundError, match="no folder 'runs/XS'"):
-    offline_pr.parse_models("XS=runs/XS")
+    run_io.parse_models("XS=runs/XS")
   command = "python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py"
   with pytest.raises(FileNotFoundError, match=re.escape(f"`{command}:XS`")):
-    offline_pr.parse_models(f"S=bundled,XS={tmp_path}/runs/pretrain_clip/XS/model")
+    run_io.parse_models(f"S=bundled,XS={tmp_path}/runs/pretrain_clip/XS/model")
   with pytest.raises(FileNotFoundError, match=re.escape(f"`{command}:M,family`")):
-    offline_pr.parse_models(f"M={tmp_path}/runs/pretrain_clip/family/M/model")
+    run_io.parse_models(f"M={tmp_path}/runs/pretrain_clip/family/M/model")
   with pytest.raises(FileNotFoundError, match="no folder .*nowhere"):
-    offline_pr.parse_models(f"x={tmp_path / 'nowhere'}")
+    run_io.parse_models(f"x={tmp_path / 'nowhere'}")
   with pytest.raises(ValueError, match="name=path"):
-    offline_pr.parse_models("bundled")
+    run_io.parse_models("bundled")
 
 
 def test_summary_at_threshold_counts_fires_precision_recall_and_ap():
@@ -122,3 +122,29 @@ def test_summary_at_threshold_counts_fires_precision_recall_and_ap():
   assert row["average_precision"] == 0.75
   none = ev.summary_at_threshold(p, np.zeros(5, bool), 0.95)
   assert none["precision"] is None and none["recall"] is None and none["fires"] == 0
+
+
+def test_calibration_rule_takes_the_smallest_beta_that_is_precise_on_both_datasets():
+  # oracle_mix: positives at p 0.55-0.95, negatives at 0.05-0.35; one negative at 0.45 and a
+  # hard negative (close, not achieved) at 0.25.
+  mix_p = np.r_[np.linspace(0.55, 0.95, 100), np.linspace(0.05, 0.35, 98), 0.45, 0.25]
+  mix_y = np.r_[np.ones(100, bool), np.zeros(100, bool)]
+  mix_hard = np.zeros(200, bool)
+  mix_hard[-1] = True
+  # random_walk: no positive, so any fire is a false one; one at 0.15.
+  walk_p, walk_y, walk_hard = (
+    np.r_[0.15, np.full(99, 0.01)],
+    np.zeros(100, bool),
+    np.zeros(100, bool),
+  )
+  datasets = {"oracle_mix": (mix_p, mix_y, mix_hard), "random_walk": (walk_p, walk_y, walk_hard)}
+  # 0.1-0.3 fire on the walk's negative or the hard one; 0.4 fires on 0.45 (precision 100/101
+  # < 0.995); 0.5 is clean. With a looser floor 0.4 passes.
+  choice = ev.threshold_by_rule(datasets, min_precision=0.995, max_hard_fire=0.0)
+  assert choice["beta"] == 0.5 and choice["rule_met"] and choice["hard_negatives"] == 1
+  assert [row["ok"] for row in choice["sweep"]][:5] == [False, False, False, False, True]
+  assert choice["sweep"][4]["random_walk"]["fires"] == 0  # no fire on the walk passes
+  assert ev.threshold_by_rule(datasets, 0.99, 0.0)["beta"] == 0.4
+  # Nothing fires above 0.95 on oracle_mix, so an impossible floor leaves the rule unmet.
+  strict = ev.threshold_by_rule(datasets, min_precision=1.01, max_hard_fire=0.0)
+  assert strict["beta"] == 0.9 and not strict["rule_met"]

@@ -11,6 +11,8 @@ import pathlib
 
 import numpy as np
 
+BETAS = tuple(round(0.1 * i, 1) for i in range(1, 10))  # thresholds `threshold_by_rule` tries
+
 
 @dataclasses.dataclass(frozen=True)
 class PRCurve:
@@ -183,4 +185,33 @@ def summary_at_threshold(probabilities, labels, threshold: float) -> dict:
     "fires": int(fire.sum()),
     "precision": round(float(labels[fire].mean()), 4) if fire.any() else None,
     "recall": round(float(fire[labels].mean()), 4) if labels.any() else None,
+  }
+
+
+def threshold_by_rule(datasets: dict, min_precision: float, max_hard_fire: float) -> dict:
+  """The smallest beta in `BETAS` at which `p > beta` has precision >= `min_precision` on
+  every dataset and fires on at most `max_hard_fire` of their hard negatives (`experiments.
+  calibrate` states the rule). `datasets`: {name: (p, success, hard mask)}; "oracle_mix" must
+  fire, the others (a random walk's few positives) may also pass by not firing at all. Where
+  no beta qualifies: the largest, with `rule_met` false. Returns the choice and a row per beta.
+  """
+  hard_p = np.concatenate([p[hard] for p, _, hard in datasets.values()])
+  rows = []
+  for beta in BETAS:
+    row = {"beta": beta}
+    for name, (p, success, _) in datasets.items():
+      row[name] = summary_at_threshold(p, success, beta)
+    row["hard_fire"] = round(float((hard_p > beta).mean()), 4) if hard_p.size else 0.0
+    precise = [
+      (row[n]["precision"] or 0.0) >= min_precision or (n != "oracle_mix" and not row[n]["fires"])
+      for n in datasets
+    ]
+    row["ok"] = all(precise) and row["hard_fire"] <= max_hard_fire
+    rows.append(row)
+  chosen = next((r for r in rows if r["ok"]), None)
+  return {
+    "beta": chosen["beta"] if chosen else BETAS[-1],
+    "rule_met": chosen is not None,
+    "hard_negatives": int(hard_p.size),
+    "sweep": rows,
   }

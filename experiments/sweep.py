@@ -203,6 +203,17 @@ def _has_checkpoint(path: pathlib.Path) -> bool:
   return ckpt.is_dir() and any(p.name.isdigit() for p in ckpt.iterdir())
 
 
+def extends(saved: dict, record: dict) -> bool:
+  """Whether sweep `record` is the `saved` one, or it with grid points added at the end (a
+  sweep may grow; its config, seeds and existing points may not change)."""
+  old, new = saved["sweep"], record["sweep"]
+  same = {k: v for k, v in old.items() if k != "points"} == {
+    k: v for k, v in new.items() if k != "points"
+  }
+  n = len(old["points"])
+  return saved["config"] == record["config"] and same and new["points"][:n] == old["points"]
+
+
 def run_sweep(base: ml_collections.ConfigDict, sweep: dict, workdir: str | pathlib.Path) -> dict:
   """Runs (or continues) every group of the sweep, then writes and returns the aggregate."""
   workdir = pathlib.Path(workdir)
@@ -210,10 +221,10 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: dict, workdir: str | pathl
   record = {"config": json.loads(base.to_json_best_effort()), "sweep": sweep}
   record = json.loads(json.dumps(record, default=str))
   saved = workdir / "sweep.json"
-  if saved.exists() and json.loads(saved.read_text()) != record:
+  if saved.exists() and not extends(json.loads(saved.read_text()), record):
     raise FileExistsError(
-      f"{workdir} holds another sweep (its sweep.json differs from this config and sweep). "
-      "Choose another --workdir; nothing was changed."
+      f"{workdir} holds another sweep (its sweep.json differs from this config and sweep "
+      "beyond points added at the end). Choose another --workdir; nothing was changed."
     )
   saved.write_text(json.dumps(record, indent=2) + "\n")
   for point in sweep["points"]:

@@ -66,13 +66,20 @@ def test_sweep_skips_finished_groups_resumes_and_aggregates(
   assert (tmp_path / "results.png").stat().st_size > 0
   assert all((group / f"seed_{s}" / "returns.png").stat().st_size > 0 for s in SEEDS)
 
-  def no_training(*args, **kwargs):
-    raise AssertionError("a finished group was trained again")
+  def no_training(config, workdir, **kwargs):
+    raise AssertionError(f"trained {workdir}")
 
   monkeypatch.setattr(train_lib, "train", no_training)
   assert sweep_lib.run_sweep(tiny_run.config, sweep, tmp_path) == results
   with pytest.raises(FileExistsError, match="holds another sweep"):
     sweep_lib.run_sweep(tiny_run.config, {**sweep, "seeds": (0, 1)}, tmp_path)
+  changed = {**sweep, "points": [{"name": "tiny", "reward.threshold": 0.5}]}
+  with pytest.raises(FileExistsError, match="holds another sweep"):
+    sweep_lib.run_sweep(tiny_run.config, changed, tmp_path)
+  # A sweep may grow: a point added at the end is trained, the finished one skipped.
+  grown = {**sweep, "points": [*sweep["points"], {"name": "more"}]}
+  with pytest.raises(AssertionError, match="trained .*more"):
+    sweep_lib.run_sweep(tiny_run.config, grown, tmp_path)
 
 
 def test_bad_sweeps_are_refused_with_the_reason(tiny_run, tmp_path):

@@ -1,0 +1,115 @@
+"""The scaling study's table and Q3 plot, from a calibration file and a sweep's results.
+
+  python -m experiments.scaling_report --calibration=runs/lift_sizes/calibration.json \
+      --results=runs/lift_sizes/sweep/results.json --out=runs/lift_sizes/report
+
+Writes `fig4.md` (per model: its threshold, offline AP on train and held-out goals, and the
+runs' final held-out success, VLM and ground-truth return and online precision, each the mean
+over seeds with its 95% interval) and `q3.png` / `q3.json` (the paper's Q3: offline held-out AP
+against final held-out success, one point per model, with Pearson's and Spearman's
+correlation). A sweep point is matched to a calibrated model by name.
+"""
+
+import json
+import pathlib
+
+import numpy as np
+from absl import app, flags
+from scipy import stats
+
+_CALIBRATION = flags.DEFINE_string("calibration", None, "experiments.calibrate's JSON.")
+_RESULTS = flags.DEFINE_string("results", None, "experiments.sweep's results.json.")
+_OUT = flags.DEFINE_string("out", None, "Output folder (fig4.md, q3.png, q3.json).")
+
+COLUMNS = (
+  ("eval/heldout_gt_success", "held-out success"),
+  ("vlm_return", "VLM return"),
+  ("gt_return", "GT return"),
+  ("vlm_precision", "online precision"),
+)
+
+
+def _cell(stat: dict) -> str:
+  low, high = stat["ci95"]
+  return f"{stat['mean']:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def table(calibration: dict, results: dict) -> str:
+  """A markdown table, one row per sweep point that has a calibrated model of its name."""
+  header = ["model", "beta", "offline AP train / held-out", *(c for _, c in COLUMNS), "seeds"]
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  for name, point in results.items():
+    model = calibration["models"].get(name)
+    if model is None:
+      continue
+    final = point["final"]
+    cells = [
+      name,
+      f"{model['beta']:.1f}" + ("" if model["rule_met"] else " (rule unmet)"),
+      f"{model['train_ap']:.3f} / {model['heldout_ap']:.3f}",
+      *(_cell(final[key]) if key in final else "-" for key, _ in COLUMNS),
+      str(len(point["seeds"])),
+    ]
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines) + "\n"
+
+
+def q3(calibration: dict, results: dict) -> dict:
+  """Offline held-out AP and final held-out success per model, and their correlations (None
+  with fewer than 3 models)."""
+  names = [n for n in results if n in calibration["models"]]
+  ap = [calibration["models"][n]["heldout_ap"] for n in names]
+  success = [results[n]["final"]["eval/heldout_gt_success"]["mean"] for n in names]
+  out = {"models": names, "heldout_ap": ap, "heldout_success": success}
+  if len(names) >= 3 and np.ptp(ap) > 0 and np.ptp(success) > 0:
+    pearson, spearman = stats.pearsonr(ap, success), stats.spearmanr(ap, success)
+    out["pearson"] = {"r": float(pearson.statistic), "p": float(pearson.pvalue)}
+    out["spearman"] = {"rho": float(spearman.statistic), "p": float(spearman.pvalue)}
+  return out
+
+
+def plot_q3(calibration: dict, results: dict, summary: dict, path: pathlib.Path) -> None:
+  import matplotlib  # noqa: PLC0415 (plotting only here)
+
+  matplotlib.use("Agg", force=False)
+  import matplotlib.pyplot as plt  # noqa: PLC0415
+
+  fig, ax = plt.subplots(figsize=(4.5, 3.5), dpi=120)
+  for name, ap in zip(summary["models"], summary["heldout_ap"], strict=True):
+    stat = results[name]["final"]["eval/heldout_gt_success"]
+    low, high = stat["ci95"]
+    ax.errorbar(ap, stat["mean"], yerr=[[stat["mean"] - low], [high - stat["mean"]]], fmt="o")
+    ax.annotate(name, (ap, stat["mean"]), textcoords="offset points", xytext=(5, 5))
+  title = "Q3: offline AP vs online success"
+  if "pearson" in summary:
+    title += f" (r = {summary['pearson']['r']:.2f})"
+  ax.set(xlabel="offline held-out AP", ylabel="final held-out success (95% CI)", title=title)
+  fig.tight_layout()
+  fig.savefig(path)
+  plt.close(fig)
+
+
+def main(argv):
+  del argv
+  for flag in (_CALIBRATION, _RESULTS, _OUT):
+    if flag.value is None:
+      raise app.UsageError(f"--{flag.name} is required.")
+  calibration = json.loads(pathlib.Path(_CALIBRATION.value).read_text())
+  results = json.loads(pathlib.Path(_RESULTS.value).read_text())
+  if not any(name in calibration["models"] for name in results):
+    raise ValueError(
+      f"No sweep point of {_RESULTS.value} ({sorted(results)}) names a model of "
+      f"{_CALIBRATION.value} ({sorted(calibration['models'])}): points and models match by name."
+    )
+  out = pathlib.Path(_OUT.value)
+  out.mkdir(parents=True, exist_ok=True)
+  (out / "fig4.md").write_text(table(calibration, results))
+  summary = q3(calibration, results)
+  (out / "q3.json").write_text(json.dumps(summary, indent=2) + "\n")
+  plot_q3(calibration, results, summary, out / "q3.png")
+  print((out / "fig4.md").read_text())
+  print(json.dumps({k: summary[k] for k in ("pearson", "spearman") if k in summary}))
+
+
+if __name__ == "__main__":
+  app.run(main)

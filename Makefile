@@ -48,3 +48,5 @@ study-lift-sizes: install
 	  --models=$$(for s in $(SIZES); do printf "$$s=runs/pretrain_clip/$$s/model,"; done)
 	$(PY) -m experiments.sweep --config=experiments/configs/playhouse_lift.py \
 	  --sweep=experiments/sweeps/lift_sizes.py --workdir=runs/lift_sizes/sweep
+	$(PY) -m experiments.scaling_report --calibration=runs/lift_sizes/calibration.json \
+	  --results=runs/lift_sizes/sweep/results.json --out=runs/lift_sizes/report

@@ -3,11 +3,12 @@
   python -m experiments.scaling_report --calibration=runs/lift_sizes/calibration.json \
       --results=runs/lift_sizes/sweep/results.json --out=runs/lift_sizes/report
 
-Writes `fig4.md` (per model: its threshold, offline AP on train and held-out goals, and the
-runs' final held-out success, VLM and ground-truth return and online precision, each the mean
-over seeds with its 95% interval) and `q3.png` / `q3.json` (the paper's Q3: offline held-out AP
-against final held-out success, one point per model, with Pearson's and Spearman's
-correlation). A sweep point is matched to a calibrated model by name.
+Writes `fig4.md` (per model: its calibrated threshold, offline AP on train and held-out
+goals, offline recall at the threshold on train goals, and the runs' final held-out success,
+VLM and ground-truth return and online precision, each the mean over seeds with its 95%
+interval) and `q3.png` / `q3.json` (the paper's Q3: offline held-out AP against final
+held-out success, one point per model, with Pearson's and Spearman's correlation).
+A sweep point is matched to a calibrated model by name.
 """
 
 import json
@@ -36,17 +37,26 @@ def _cell(stat: dict) -> str:
 
 def table(calibration: dict, results: dict) -> str:
   """A markdown table, one row per sweep point that has a calibrated model of its name."""
-  header = ["model", "beta", "offline AP train / held-out", *(c for _, c in COLUMNS), "seeds"]
+  header = [
+    "model",
+    "calibrated beta",
+    "offline AP train / held-out",
+    "offline recall at beta: oracle-mix / random walk",
+    *(c for _, c in COLUMNS),
+    "seeds",
+  ]
   lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
   for name, point in results.items():
     model = calibration["models"].get(name)
     if model is None:
       continue
     final = point["final"]
+    row = next(r for r in model["sweep"] if r["beta"] == model["beta"])
     cells = [
       name,
       f"{model['beta']:.1f}" + ("" if model["rule_met"] else " (rule unmet)"),
       f"{model['train_ap']:.3f} / {model['heldout_ap']:.3f}",
+      f"{row['oracle_mix']['recall']:.3f} / {row['random_walk']['recall']:.3f}",
       *(_cell(final[key]) if key in final else "-" for key, _ in COLUMNS),
       str(len(point["seeds"])),
     ]

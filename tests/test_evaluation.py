@@ -148,3 +148,37 @@ def test_calibration_rule_takes_the_smallest_beta_that_is_precise_on_both_datase
   # Nothing fires above 0.95 on oracle_mix, so an impossible floor leaves the rule unmet.
   strict = ev.threshold_by_rule(datasets, min_precision=1.01, max_hard_fire=0.0)
   assert strict["beta"] == 0.9 and not strict["rule_met"]
+
+
+def test_scaling_report_tabulates_sizes_and_correlates_offline_ap_with_online_success(tmp_path):
+  import subprocess  # noqa: PLC0415
+  import sys  # noqa: PLC0415
+
+  def model(beta, ap):
+    row = {"oracle_mix": {"recall": 0.5}, "random_walk": {"recall": 0.25}}
+    sweep = [{"beta": beta, **row}]
+    return {"beta": beta, "rule_met": True, "train_ap": ap, "heldout_ap": ap, "sweep": sweep}
+
+  def point(success):
+    stat = {"mean": success, "ci95": [success - 0.05, success + 0.05], "per_seed": [success] * 3}
+    return {"seeds": [0, 1, 2], "frames": 1, "final": {"eval/heldout_gt_success": stat}}
+
+  aps, successes = [0.90, 0.95, 0.97, 0.96], [0.05, 0.30, 0.50, 0.45]
+  names = ["XS", "S", "M", "L"]
+  calibration = {"models": {n: model(0.5, a) for n, a in zip(names, aps, strict=True)}}
+  results = {n: point(s) for n, s in zip(names, successes, strict=True)}
+  results["other"] = point(0.9)  # no calibrated model of that name: left out
+  (tmp_path / "c.json").write_text(json.dumps(calibration))
+  (tmp_path / "r.json").write_text(json.dumps(results))
+  out = tmp_path / "report"
+  command = [sys.executable, "-m", "experiments.scaling_report", f"--out={out}"]
+  command += [f"--calibration={tmp_path / 'c.json'}", f"--results={tmp_path / 'r.json'}"]
+  subprocess.run(command, check=True, capture_output=True)
+  rows = (out / "fig4.md").read_text().splitlines()[2:]
+  assert [r.split(" | ")[0] for r in rows] == ["| XS", "| S", "| M", "| L"]
+  assert "0.300 [0.250, 0.350]" in rows[1] and "0.500 / 0.250" in rows[1]
+  q3 = json.loads((out / "q3.json").read_text())
+  assert q3["models"] == names
+  assert q3["pearson"]["r"] == pytest.approx(np.corrcoef(aps, successes)[0, 1])
+  assert q3["spearman"]["rho"] == pytest.approx(1.0)  # the same order
+  assert (out / "q3.png").stat().st_size > 0

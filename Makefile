@@ -38,7 +38,7 @@ bench: install-test
 	$(PY) benchmarks/clip_sizes.py
 
 # The CLIP-size study on Lift (README, "Scaling study"): each size's CLIP (skipped where its
-# model exists), one threshold rule, 4 sizes x 3 seeds, results in runs/lift_sizes/sweep.
+# model exists), one threshold rule, 4 sizes x 3 seeds; table and Q3 plot in runs/lift_sizes/report.
 SIZES ?= XS S M L
 study-lift-sizes: install
 	for s in $(SIZES); do test -d runs/pretrain_clip/$$s/model || \

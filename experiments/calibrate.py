@@ -72,6 +72,11 @@ def probabilities(reward, data: clip_data.Rollout) -> np.ndarray:
 def calibrate(config, models, num_envs, rollouts, seed, min_precision, max_hard_fire):
   """({model name: the choice, its table and held-out figures}, {name: held-out PRCurve})."""
   env = trainer_lib.make_trainer(config).env
+  if not hasattr(env, "goal_tables"):
+    raise ValueError(
+      f"--config's env ({config.env.name}) is not the Playhouse: the calibration reads goal "
+      "targets and frame facts from the Playhouse state (experiments.clip_data)."
+    )
   train = {
     "oracle_mix": frames(env, num_envs, rollouts, seed, False, oracle_fraction=0.6),
     "random_walk": frames(env, num_envs, rollouts, seed + 1, False, oracle_fraction=0.0),

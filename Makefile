@@ -37,13 +37,15 @@ bench: install-test
 	  $(PY) benchmarks/$$b.py --out benchmarks/results/$$b.json; done
 	$(PY) benchmarks/clip_sizes.py
 
-# The CLIP-size study on Lift (README, "Scaling study"): each size's CLIP (skipped where its
+# The CLIP-size study on Lift (README, "CLIP size on Lift"): each size's CLIP (skipped where its
 # model exists), one threshold rule, 4 sizes x 3 seeds; table and Q3 plot in runs/lift_sizes/report.
 SIZES ?= XS S M L
 study-lift-sizes: install
 	for s in $(SIZES); do test -d runs/pretrain_clip/$$s/model || \
 	  $(PY) -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:$$s || exit 1; done
-	test -f runs/lift_sizes/calibration.json || $(PY) -m experiments.calibrate \
+	$(PY) -c "import json, sys; m = json.load(open(sys.argv[1]))['models']; \
+	  sys.exit(any(s not in m for s in sys.argv[2:]))" runs/lift_sizes/calibration.json $(SIZES) \
+	  2>/dev/null || $(PY) -m experiments.calibrate --overwrite \
 	  --config=experiments/configs/playhouse_lift.py --out=runs/lift_sizes/calibration.json \
 	  --models=$$(for s in $(SIZES); do printf "$$s=runs/pretrain_clip/$$s/model,"; done)
 	$(PY) -m experiments.sweep --config=experiments/configs/playhouse_lift.py \

@@ -24,7 +24,6 @@ goals are never used to choose; their AP and precision-recall curve on oracle_mi
 import json
 import pathlib
 
-import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
@@ -44,12 +43,6 @@ _ENVS = flags.DEFINE_integer("num_envs", 64, "Episodes per rollout.")
 _ROLLOUTS = flags.DEFINE_integer("rollouts", 4, "Rollouts per goal pool.")
 _MIN_PRECISION = flags.DEFINE_float("min_precision", 0.99, "The rule's precision floor.")
 _MAX_HARD_FIRE = flags.DEFINE_float("max_hard_fire", 0.01, "The rule's hard-negative fire cap.")
-
-
-def frames(env, num_envs, rollouts, seed, heldout, oracle_fraction) -> clip_data.Rollout:
-  """Frames of `rollouts` x `num_envs` episodes, `oracle_fraction` of them by the oracle."""
-  cfg = clip_data.RolloutConfig(num_envs, env.max_steps, oracle_fraction, epsilon=0.15)
-  return clip_data.generate(jax.jit(clip_data.make_rollout(env, cfg)), seed, rollouts, heldout)
 
 
 def hard_negatives(env, data: clip_data.Rollout) -> np.ndarray:
@@ -78,10 +71,10 @@ def calibrate(config, models, num_envs, rollouts, seed, min_precision, max_hard_
       "targets and frame facts from the Playhouse state (experiments.clip_data)."
     )
   train = {
-    "oracle_mix": frames(env, num_envs, rollouts, seed, False, oracle_fraction=0.6),
-    "random_walk": frames(env, num_envs, rollouts, seed + 1, False, oracle_fraction=0.0),
+    "oracle_mix": clip_data.policy_frames(env, num_envs, rollouts, seed, False, 0.6),
+    "random_walk": clip_data.policy_frames(env, num_envs, rollouts, seed + 1, False, 0.0),
   }
-  held = frames(env, num_envs, rollouts, seed + 2, True, oracle_fraction=0.6)
+  held = clip_data.policy_frames(env, num_envs, rollouts, seed + 2, True, 0.6)
   hard = {name: hard_negatives(env, data) for name, data in train.items()}
   results, curves = {}, {}
   for name, path in models:

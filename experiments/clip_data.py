@@ -186,6 +186,16 @@ def generate(rollout, seed: int, num_rollouts: int, heldout: bool = False) -> Ro
   return Rollout(**flat)
 
 
+def policy_frames(
+  env: Playhouse, num_envs: int, rollouts: int, seed: int, heldout: bool, oracle_fraction: float
+) -> Rollout:
+  """`generate` with the offline evaluation recipe: `rollouts` x `num_envs` full episodes,
+  `oracle_fraction` of them by the epsilon-oracle (0.15), the rest random (0.6: offline_pr's
+  oracle_mix; 0: a random walk)."""
+  cfg = RolloutConfig(num_envs, env.max_steps, oracle_fraction, epsilon=0.15)
+  return generate(jax.jit(make_rollout(env, cfg)), seed, rollouts, heldout)
+
+
 def fact_kind(keys: np.ndarray) -> np.ndarray:
   """Index into KINDS of each fact key (any shape; -1 keys map to -1)."""
   bounds = np.asarray([NEAR, HELD, COLOUR, TYPE, EMPTY, FLOOR, PAIR])

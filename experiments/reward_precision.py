@@ -80,10 +80,7 @@ def _rollout(t, params, reward_params, key, num_envs: int, pool: int, random_pol
 
 
 def _oracle_mix(run, pool_name: str, num_envs: int, seed: int):
-  env = run.t.env
-  cfg = clip_data.RolloutConfig(num_envs, env.max_steps, oracle_fraction=0.6, epsilon=0.15)
-  rollout = jax.jit(clip_data.make_rollout(env, cfg))
-  data = clip_data.generate(rollout, seed, 1, heldout=pool_name == "heldout")
+  data = clip_data.policy_frames(run.t.env, num_envs, 1, seed, pool_name == "heldout", 0.6)
   return evaluation.embed_frames(run.t.reward_model.clip, data.frames), data.goal, data.success
 
 

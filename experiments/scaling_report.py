@@ -7,7 +7,8 @@ Writes `fig4.md` (per model: its calibrated threshold, offline AP on train and h
 goals, offline recall at the threshold on train goals, and the runs' final held-out success,
 VLM and ground-truth return and online precision, each the mean over seeds with its 95%
 interval) and `q3.png` / `q3.json` (the paper's Q3: offline held-out AP against final
-held-out success, one point per model, with Pearson's and Spearman's correlation).
+held-out success, one point per model, with Pearson's and Spearman's correlation; and the same
+for the reward's density, its offline recall at the calibrated beta).
 A sweep point is matched to a calibrated model by name.
 """
 
@@ -64,36 +65,62 @@ def table(calibration: dict, results: dict) -> str:
   return "\n".join(lines) + "\n"
 
 
+# Offline predictors of online success, per model: the paper's (held-out AP), and the reward's
+# density at the calibrated beta (recall on the train goals' oracle-mix frames).
+PREDICTORS = {
+  "heldout_ap": ("offline held-out AP", lambda model, row: model["heldout_ap"]),
+  "recall_at_beta": ("offline recall at beta", lambda model, row: row["oracle_mix"]["recall"]),
+}
+
+
 def q3(calibration: dict, results: dict) -> dict:
-  """Offline held-out AP and final held-out success per model, and their correlations (None
-  with fewer than 4 models: with 3 a rank correlation of 1 gets p = 0)."""
+  """Each predictor and final held-out success per model, and their correlations (only from
+  4 models or more)."""
   names = [n for n in results if n in calibration["models"]]
-  ap = [calibration["models"][n]["heldout_ap"] for n in names]
   success = [results[n]["final"]["eval/heldout_gt_success"]["mean"] for n in names]
-  out = {"models": names, "heldout_ap": ap, "heldout_success": success}
-  if len(names) >= 4 and np.ptp(ap) > 0 and np.ptp(success) > 0:
-    pearson, spearman = stats.pearsonr(ap, success), stats.spearmanr(ap, success)
-    out["pearson"] = {"r": float(pearson.statistic), "p": float(pearson.pvalue)}
-    out["spearman"] = {"rho": float(spearman.statistic), "p": float(spearman.pvalue)}
+  out = {"models": names, "heldout_success": success, "correlations": {}}
+  for key, (_, value) in PREDICTORS.items():
+    x = []
+    for n in names:
+      model = calibration["models"][n]
+      x.append(value(model, next(r for r in model["sweep"] if r["beta"] == model["beta"])))
+    out[key] = x
+    if len(names) >= 4 and np.ptp(x) > 0 and np.ptp(success) > 0:
+      r, p_r = _correlation(stats.pearsonr, x, success)
+      rho, p_rho = _correlation(stats.spearmanr, x, success)
+      out["correlations"][key] = {
+        "pearson": {"r": r, "p": p_r},
+        "spearman": {"rho": rho, "p": p_rho},
+      }
   return out
 
 
-def plot_q3(calibration: dict, results: dict, summary: dict, path: pathlib.Path) -> None:
+def _correlation(fn, x, y) -> tuple[float, float]:
+  """The statistic of `fn` and its two-sided p-value from every pairing of x with y (exact for
+  up to 7 models; scipy's own p-values assume large samples, and give 0 to a perfect rank
+  order of 4)."""
+  statistic = lambda a, b: fn(a, b).statistic
+  test = stats.permutation_test((x, y), statistic, permutation_type="pairings")
+  return float(test.statistic), float(test.pvalue)
+
+
+def plot_q3(results: dict, summary: dict, path: pathlib.Path) -> None:
   import matplotlib  # noqa: PLC0415 (plotting only here)
 
   matplotlib.use("Agg", force=False)
   import matplotlib.pyplot as plt  # noqa: PLC0415
 
-  fig, ax = plt.subplots(figsize=(4.5, 3.5), dpi=120)
-  for name, ap in zip(summary["models"], summary["heldout_ap"], strict=True):
-    stat = results[name]["final"]["eval/heldout_gt_success"]
-    low, high = stat["ci95"]
-    ax.errorbar(ap, stat["mean"], yerr=[[stat["mean"] - low], [high - stat["mean"]]], fmt="o")
-    ax.annotate(name, (ap, stat["mean"]), textcoords="offset points", xytext=(5, 5))
-  title = "Q3: offline AP vs online success"
-  if "pearson" in summary:
-    title += f" (r = {summary['pearson']['r']:.2f})"
-  ax.set(xlabel="offline held-out AP", ylabel="final held-out success (95% CI)", title=title)
+  fig, axes = plt.subplots(1, len(PREDICTORS), figsize=(9, 3.5), dpi=120, sharey=True)
+  for ax, (key, (label, _)) in zip(axes, PREDICTORS.items(), strict=True):
+    for name, x in zip(summary["models"], summary[key], strict=True):
+      stat = results[name]["final"]["eval/heldout_gt_success"]
+      low, high = stat["ci95"]
+      ax.errorbar(x, stat["mean"], yerr=[[stat["mean"] - low], [high - stat["mean"]]], fmt="o")
+      ax.annotate(name, (x, stat["mean"]), textcoords="offset points", xytext=(5, 5))
+    corr = summary["correlations"].get(key)
+    title = f"{label} (r = {corr['pearson']['r']:.2f})" if corr else label
+    ax.set(xlabel=label, title=title)
+  axes[0].set_ylabel("final held-out success (95% CI)")
   fig.tight_layout()
   fig.savefig(path)
   plt.close(fig)
@@ -116,9 +143,9 @@ def main(argv):
   (out / "fig4.md").write_text(table(calibration, results))
   summary = q3(calibration, results)
   (out / "q3.json").write_text(json.dumps(summary, indent=2) + "\n")
-  plot_q3(calibration, results, summary, out / "q3.png")
+  plot_q3(results, summary, out / "q3.png")
   print((out / "fig4.md").read_text())
-  print(json.dumps({k: summary[k] for k in ("pearson", "spearman") if k in summary}))
+  print(json.dumps(summary["correlations"]))
 
 
 if __name__ == "__main__":

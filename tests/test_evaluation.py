@@ -154,8 +154,8 @@ def test_scaling_report_tabulates_sizes_and_correlates_offline_ap_with_online_su
   import subprocess  # noqa: PLC0415
   import sys  # noqa: PLC0415
 
-  def model(beta, ap):
-    row = {"oracle_mix": {"recall": 0.5}, "random_walk": {"recall": 0.25}}
+  def model(beta, ap, recall):
+    row = {"oracle_mix": {"recall": recall}, "random_walk": {"recall": 0.25}}
     sweep = [{"beta": beta, **row}]
     return {"beta": beta, "rule_met": True, "train_ap": ap, "heldout_ap": ap, "sweep": sweep}
 
@@ -164,8 +164,11 @@ def test_scaling_report_tabulates_sizes_and_correlates_offline_ap_with_online_su
     return {"seeds": [0, 1, 2], "frames": 1, "final": {"eval/heldout_gt_success": stat}}
 
   aps, successes = [0.90, 0.95, 0.97, 0.96], [0.05, 0.30, 0.50, 0.45]
+  recalls = [0.1, 0.5, 0.2, 0.6]
   names = ["XS", "S", "M", "L"]
-  calibration = {"models": {n: model(0.5, a) for n, a in zip(names, aps, strict=True)}}
+  calibration = {
+    "models": {n: model(0.5, a, r) for n, a, r in zip(names, aps, recalls, strict=True)}
+  }
   results = {n: point(s) for n, s in zip(names, successes, strict=True)}
   results["other"] = point(0.9)  # no calibrated model of that name: left out
   (tmp_path / "c.json").write_text(json.dumps(calibration))
@@ -178,7 +181,9 @@ def test_scaling_report_tabulates_sizes_and_correlates_offline_ap_with_online_su
   assert [r.split(" | ")[0] for r in rows] == ["| XS", "| S", "| M", "| L"]
   assert "0.300 [0.250, 0.350]" in rows[1] and "0.500 / 0.250" in rows[1]
   q3 = json.loads((out / "q3.json").read_text())
-  assert q3["models"] == names
-  assert q3["pearson"]["r"] == pytest.approx(np.corrcoef(aps, successes)[0, 1])
-  assert q3["spearman"]["rho"] == pytest.approx(1.0)  # the same order
+  assert q3["models"] == names and q3["recall_at_beta"] == recalls
+  ap, recall = q3["correlations"]["heldout_ap"], q3["correlations"]["recall_at_beta"]
+  assert ap["pearson"]["r"] == pytest.approx(np.corrcoef(aps, successes)[0, 1])
+  assert ap["spearman"]["rho"] == pytest.approx(1.0)  # the same order
+  assert recall["spearman"]["rho"] == pytest.approx(0.4)  # ranks 1,3,2,4 against 1,2,4,3
   assert (out / "q3.png").stat().st_size > 0

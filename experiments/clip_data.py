@@ -11,7 +11,13 @@ Facts are integer keys (K = number of compositions, comp = colour * num_types + 
   EMPTY: no object in view                       / type is in view (attribute-only)
   FLOOR + comp: in view and within reach but not held (the hard negative of Lift)
   PAIR + a * K + b: a and b rest within reach of each other, both in view (Pick-and-place)
+  APART + a * K + b: a and b rest in view, out of reach of each other (only with `relations`)
 Captions naming a held-out composition (alone or in a pair) are never produced.
+
+With `relations` (the Pick-and-place recipe), each caption also brings its counterfactual
+as an extra text of the batch (`hard_negatives`: next to <-> apart, held <-> on the floor or
+next to another object in view), so the contrast is between relations of the same objects,
+not between objects.
 """
 
 from __future__ import annotations
@@ -34,8 +40,9 @@ VISIBLE, NEAR, HELD = 0, K, 2 * K
 COLOUR, TYPE, EMPTY = 3 * K, 3 * K + NUM_COLOURS, 3 * K + NUM_COLOURS + NUM_TYPES
 FLOOR = 4 * K
 PAIR = 5 * K
-NUM_FACTS = PAIR + K * K
-KINDS = ("visible", "near", "held", "colour", "type", "empty", "floor", "pair")
+APART = PAIR + K * K
+NUM_FACTS = APART + K * K
+KINDS = ("visible", "near", "held", "colour", "type", "empty", "floor", "pair", "apart")
 # The main job's house (experiments/configs/playhouse_find.py), without its goal restriction.
 SMALL_HOUSE = dict(grid_size=8, min_rooms=1, max_rooms=1, num_objects=4, num_furniture=1)
 
@@ -50,6 +57,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
   # (`envs.playhouse.goals.object_phrases("{a} on the floor")`): near, not held.
   "floor": ("{a} on the floor", "{a} lying on the floor", "{a} on the floor in front"),
   "pair": ("Put {a} next to {b}", "{a} next to {b}", "{a} beside {b}", "{a} and {b} together"),
+  # Wording i of "apart" is the counterfactual of wording i of "pair" (`hard_negative`).
+  "apart": ("{a} and {b} apart", "{a} far from {b}", "{a} away from {b}", "{a} and {b} far apart"),
 }
 # Relative sampling weights of fact kinds when a frame has several true facts.
 KIND_WEIGHTS = {
@@ -61,6 +70,7 @@ KIND_WEIGHTS = {
   "empty": 1.0,
   "floor": 3.0,
   "pair": 3.0,
+  "apart": 2.0,
 }
 
 
@@ -70,6 +80,7 @@ class RolloutConfig:
   num_steps: int = 64  # steps per episode (one episode per environment per rollout)
   oracle_fraction: float = 0.7  # episodes driven by the oracle (others act at random)
   epsilon: float = 0.15  # random actions inside oracle episodes
+  relations: bool = False  # also the APART facts (N * N more per frame)
 
 
 class Rollout(NamedTuple):
@@ -88,14 +99,15 @@ def composition_words(comp: int) -> str:
   return f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}"
 
 
-def num_state_facts(num_objects: int) -> int:
+def num_state_facts(num_objects: int, relations: bool = False) -> int:
   """The length of `state_facts` for a house of `num_objects` objects (N)."""
-  return 6 * num_objects + 1 + num_objects**2
+  return 6 * num_objects + 1 + (1 + relations) * num_objects**2
 
 
-def state_facts(env: Playhouse, state) -> jax.Array:
-  """int32[num_state_facts(N)] fact keys of one state (visible, near, held, colour, type: N
-  each; empty: 1; floor: N; pair: N * N); -1 where a fact does not hold."""
+def state_facts(env: Playhouse, state, relations: bool = False) -> jax.Array:
+  """int32[num_state_facts(N, relations)] fact keys of one state (visible, near, held, colour,
+  type: N each; empty: 1; floor: N; pair: N * N; with `relations` apart: N * N); -1 where a
+  fact does not hold."""
   comp = state.obj_colour * NUM_TYPES + state.obj_type
   visible = env.visible(state)
   held = env.held_mask(state)
@@ -114,6 +126,9 @@ def state_facts(env: Playhouse, state) -> jax.Array:
     jnp.where(near & ~held, FLOOR + comp, -1),
     jnp.where(pair, PAIR + comp[:, None] * K + comp[None, :], -1).reshape(-1),
   ]
+  if relations:
+    apart = rest[:, None] & rest[None, :] & ~close & ~jnp.eye(n, dtype=bool)
+    keys.append(jnp.where(apart, APART + comp[:, None] * K + comp[None, :], -1).reshape(-1))
   return jnp.concatenate(keys).astype(jnp.int32)
 
 
@@ -155,7 +170,7 @@ def make_rollout(env: Playhouse, cfg: RolloutConfig):
     states = jax.vmap(env.step_state)(jax.random.split(key, cfg.num_envs), states, actions)
     out = {
       "frames": jax.vmap(env.render)(states),
-      "facts": jax.vmap(lambda s: state_facts(env, s))(states),
+      "facts": jax.vmap(lambda s: state_facts(env, s, cfg.relations))(states),
       "goal": states.goal,
       "success": jax.vmap(env.success)(states, states.goal),
       "oracle": is_oracle,
@@ -198,7 +213,7 @@ def policy_frames(
 
 def fact_kind(keys: np.ndarray) -> np.ndarray:
   """Index into KINDS of each fact key (any shape; -1 keys map to -1)."""
-  bounds = np.asarray([NEAR, HELD, COLOUR, TYPE, EMPTY, FLOOR, PAIR])
+  bounds = np.asarray([NEAR, HELD, COLOUR, TYPE, EMPTY, FLOOR, PAIR, APART])
   kind = np.searchsorted(bounds, keys, side="right")
   return np.where(keys < 0, -1, kind)
 
@@ -209,7 +224,7 @@ def heldout_fact(keys: np.ndarray) -> np.ndarray:
   keys = np.asarray(keys)
   single = ((keys >= 0) & (keys < COLOUR)) | ((keys >= FLOOR) & (keys < PAIR))
   single = single & held[np.maximum(keys, 0) % K]
-  a, b = np.divmod(np.clip(keys - PAIR, 0, K * K - 1), K)
+  a, b = np.divmod(np.maximum(keys - PAIR, 0) % (K * K), K)
   pair = (keys >= PAIR) & (held[a] | held[b])
   return single | pair
 
@@ -219,8 +234,8 @@ def caption(key: int, template: int) -> str:
   kind = KINDS[int(fact_kind(np.asarray(key)))]
   options = TEMPLATES[kind]
   fmt = options[template % len(options)]
-  if kind == "pair":
-    a, b = divmod(int(key) - PAIR, K)
+  if kind in ("pair", "apart"):
+    a, b = divmod((int(key) - PAIR) % (K * K), K)
     return fmt.format(a=with_article(composition_words(a)), b=with_article(composition_words(b)))
   if kind == "colour":
     c = C.COLOUR_NAMES[int(key) - COLOUR]
@@ -246,6 +261,34 @@ def pick_weighted(rng: np.random.Generator, facts: np.ndarray, weight: np.ndarra
   gumbel = rng.gumbel(size=facts.shape)
   score = np.where(weight > 0, np.log(np.maximum(weight, 1e-30)) + gumbel, -np.inf)
   return facts[np.arange(len(facts)), np.argmax(score, axis=-1)]
+
+
+def hard_negative(keys: np.ndarray) -> np.ndarray:
+  """The counterfactual fact of each key (same objects, the other relation): PAIR <-> APART,
+  HELD <-> FLOOR; -1 for the other kinds."""
+  keys = np.asarray(keys)
+  swap = {PAIR: APART, APART: PAIR, HELD: FLOOR, FLOOR: HELD}
+  out = np.full_like(keys, -1)
+  for src, dst in swap.items():
+    span = K * K if src >= PAIR else K
+    inside = (keys >= src) & (keys < src + span)
+    out = np.where(inside, keys - src + dst, out)
+  return out
+
+
+def hard_negatives(rng: np.random.Generator, facts: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+  """One counterfactual caption per frame of `facts` [B, NF] for its `chosen` [B] fact:
+  `hard_negative`, except that "holding a" with another object b in view gets "a next to b"
+  half the time (carrying a towards b is not having put it there: the Pick-and-place reward's
+  hardest negative). Never a held-out composition; -1 where there is none."""
+  hard = hard_negative(chosen)
+  visible = (facts >= VISIBLE) & (facts < VISIBLE + K) & ~heldout_fact(facts)
+  a = chosen - HELD
+  other = visible & (facts != (VISIBLE + a)[:, None])
+  b = pick_weighted(rng, facts, other.astype(float)) - VISIBLE
+  swap = (chosen >= HELD) & (chosen < HELD + K) & other.any(axis=1)
+  swap &= rng.uniform(size=len(chosen)) < 0.5
+  return np.where(swap, PAIR + a * K + b, hard)
 
 
 def match_matrix(facts: np.ndarray, chosen: np.ndarray) -> np.ndarray:

@@ -10,7 +10,8 @@ A fixed, seeded dataset of trajectory frames (oracle and random policies, as in
 is built with that family only, so the task set and the negatives are that family's goals)
 and per goal split (train goals, held-out goals). Each frame is labelled with ground-truth
 success of its episode's goal and scored with Eq. 1 (`RewardModel.goal_probability`, goal
-against K fixed negatives drawn uniformly from the family's other goals); the binary reward
+against K fixed negatives drawn uniformly from the family's other goals, and with
+--extra_negatives the fixed prompts of the family's run config); the binary reward
 `p > beta` is swept over beta for the PR curve. The temperature is chosen per model on the
 train goals only (mean AP over families) from the learned one and a small grid.
 Writes `<out>/offline_pr.json` and `<out>/offline_pr.png` (plus one PNG per panel).
@@ -30,6 +31,7 @@ from PIL import Image
 import envs.playhouse as envs_playhouse
 from envs.playhouse import Playhouse, PlayhouseConfig
 from experiments import clip_data, run_io
+from experiments.configs import playhouse_lift, playhouse_place
 from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
@@ -48,6 +50,18 @@ _HOUSE = flags.DEFINE_enum(
   "house", "default", ["default", "small"], "benchmark house, or the main job's one-room house"
 )
 _NEGATIVES = flags.DEFINE_integer("num_negatives", 32, "K negatives per goal (Eq. 1)")
+_EXTRA = flags.DEFINE_bool(
+  "extra_negatives",
+  False,
+  "Also contrast each goal with its family's fixed prompts, as the family's run config does "
+  "(Lift: configs/playhouse_lift.py, Pick-and-place: configs/playhouse_place.py).",
+)
+# The fixed negatives of each family's run config (`reward.extra_negatives`).
+FAMILY_NEGATIVES = {
+  "find": (),
+  "lift": playhouse_lift.FLOOR_NEGATIVES,
+  "place": playhouse_place.PLACE_NEGATIVES,
+}
 TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 SPLITS = ("train", "heldout")
 
@@ -102,7 +116,10 @@ def evaluate_model(clip, datasets: dict) -> dict:
   curves = {t: {} for t in temperatures}
   for family, (env, data) in datasets.items():
     # K fixed negatives per goal, drawn uniformly from the family's other goals (seed 0)
-    reward_model = RewardModel(clip, env.goals, num_negatives=_NEGATIVES.value, negatives_seed=0)
+    extra = FAMILY_NEGATIVES[family] if _EXTRA.value else ()
+    reward_model = RewardModel(
+      clip, env.goals, num_negatives=_NEGATIVES.value, negatives_seed=0, extra_negatives=extra
+    )
     for split, d in data.items():
       if not d["success"].any():
         continue  # no positive frame: precision and recall are undefined
@@ -188,6 +205,7 @@ def main(argv) -> None:
   table["_dataset"] = {
     "seed": _SEED.value,
     "house": _HOUSE.value,
+    "extra_negatives": _EXTRA.value,
     "playhouse_source_hash": env_hash(),
   }
   (out / "offline_pr.json").write_text(json.dumps(table, indent=2) + "\n")

@@ -48,14 +48,17 @@ def _playhouse_rollouts(data: ml_collections.ConfigDict, image_size: int):
   if image_size != 64:
     raise ValueError(f"Bad config: Playhouse frames are 64 x 64, got image_size={image_size}.")
   envs = make_envs()
+  relations = data.get("relations", False)
   rcfg = clip_data.RolloutConfig(
-    data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon
+    data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon, relations
   )
-  width = clip_data.num_state_facts(envs[0].config.num_objects)
+  width = clip_data.num_state_facts(envs[0].config.num_objects, relations)
   return [jax.jit(clip_data.make_rollout(env, rcfg)) for env in envs], width
 
 
 def _launcher_rollouts(data: ml_collections.ConfigDict, image_size: int):
+  if data.get("relations", False):
+    raise ValueError("Bad config: data.relations is for the Playhouse; set it False.")
   rcfg = launcher_data.RolloutConfig(
     data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon, image_size=image_size
   )
@@ -128,12 +131,25 @@ class CaptionTokens:
     return np.stack(ids), np.stack(mask)
 
 
-def make_batch(pool: FramePool, tokens: CaptionTokens, rng: np.random.Generator, size: int):
-  """One training batch: frames, a sampled caption per frame, and the match matrix."""
+def make_batch(
+  pool: FramePool,
+  tokens: CaptionTokens,
+  rng: np.random.Generator,
+  size: int,
+  hard_negatives: bool = False,
+):
+  """One training batch: frames, a sampled caption per frame, and the match matrix. With
+  `hard_negatives`, `size` more texts: each caption's counterfactual
+  (`clip_data.hard_negatives`; the caption itself again where it has none), so `match` is
+  [size, 2 * size]."""
   idx = np.sort(rng.choice(len(pool.frames), size, replace=False))
   facts = pool.facts[idx]
   chosen = pool.captions.sample_facts(rng, facts)
   wording = rng.integers(0, 1 << 16, size)
+  if hard_negatives:
+    hard = pool.captions.hard_negatives(rng, facts, chosen)
+    chosen = np.concatenate([chosen, np.where(hard >= 0, hard, chosen)])
+    wording = np.concatenate([wording, wording])
   captions = [pool.captions.caption(k, w) for k, w in zip(chosen, wording, strict=True)]
   ids, mask = tokens(captions)
   return {
@@ -151,7 +167,7 @@ def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
   rng = np.random.default_rng(config.seed)
   step = 0
   while True:
-    yield make_batch(pool, tokens, rng, config.batch_size)
+    yield make_batch(pool, tokens, rng, config.batch_size, config.data.get("relations", False))
     step += 1
     if step % config.data.refresh_every == 0:
       pool.refresh()

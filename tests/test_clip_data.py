@@ -23,7 +23,7 @@ def env():
 @pytest.fixture(scope="module")
 def rollout(env):
   """One compiled rollout function shared by the tests (compiling dominates their time)."""
-  cfg = D.RolloutConfig(num_envs=16, num_steps=24, oracle_fraction=1.0, epsilon=0.1)
+  cfg = D.RolloutConfig(num_envs=16, num_steps=24, oracle_fraction=1.0, epsilon=0.1, relations=True)
   return jax.jit(D.make_rollout(env, cfg))
 
 
@@ -39,7 +39,7 @@ def _names_heldout(text: str) -> bool:
 
 def test_every_fact_kind_has_wordings_that_format():
   keys = [D.VISIBLE + 5, D.NEAR + 7, D.HELD + 9, D.COLOUR + 2, D.TYPE + 3, D.EMPTY, D.FLOOR + 4]
-  keys.append(D.PAIR + 13)
+  keys += [D.PAIR + 13, D.APART + 13]
   for key, wording in itertools.product(keys, range(6)):
     text = D.caption(key, wording)
     assert text and "{" not in text, text
@@ -48,12 +48,31 @@ def test_every_fact_kind_has_wordings_that_format():
   assert D.caption(D.FLOOR + 1, 0) == "a red cube on the floor"
   assert [D.KINDS[k] for k in D.fact_kind(np.asarray(keys))] == list(D.KINDS)
   assert D.caption(D.COLOUR + 1, 1) == "an orange object"
+  assert D.caption(D.APART + 1, 0) == "a red ball and a red cube apart"
+
+
+def test_hard_negative_is_the_same_objects_in_the_other_relation():
+  keys = np.asarray([D.PAIR + 13, D.APART + 13, D.HELD + 5, D.FLOOR + 5, D.NEAR + 5, -1])
+  hard = D.hard_negative(keys)
+  np.testing.assert_array_equal(hard, [D.APART + 13, D.PAIR + 13, D.FLOOR + 5, D.HELD + 5, -1, -1])
+  assert D.caption(hard[0], 1) == "a red ball far from an orange cube"
+  np.testing.assert_array_equal(D.hard_negative(hard[:4]), keys[:4])
+  # Holding a with b in view: "a on the floor" or "a next to b" (a is held, so never true);
+  # a held-out object in view is never named.
+  a, b = 5, 7
+  heldout = int(np.flatnonzero(heldout_compositions())[0])
+  facts = np.asarray([[D.HELD + a, D.VISIBLE + a, D.VISIBLE + b, D.VISIBLE + heldout]] * 200)
+  facts[100:, 2:] = -1  # nothing else in view: always "a on the floor"
+  hard = D.hard_negatives(np.random.default_rng(0), facts, facts[:, 0])
+  assert set(hard[:100]) == {D.FLOOR + a, D.PAIR + a * D.K + b}
+  assert set(hard[100:]) == {D.FLOOR + a}
 
 
 def test_heldout_fact_flags_single_and_pair_facts():
   held = np.flatnonzero(heldout_compositions())
   train = np.flatnonzero(~heldout_compositions())
   facts = [D.NEAR + held[0], D.FLOOR + held[0], D.PAIR + train[0] * D.K + held[1]]
+  facts.append(D.APART + held[1] * D.K + train[0])
   assert D.heldout_fact(np.asarray(facts)).all()
   assert not D.heldout_fact(
     np.asarray(
@@ -61,6 +80,7 @@ def test_heldout_fact_flags_single_and_pair_facts():
         D.NEAR + train[0],
         D.FLOOR + train[0],
         D.PAIR + train[0] * D.K + train[1],
+        D.APART + train[1] * D.K + train[0],
         D.COLOUR,
         D.EMPTY,
         -1,
@@ -97,6 +117,13 @@ def test_facts_agree_with_ground_truth(env, heldout_rollout):
   np.testing.assert_array_equal(near[find], data.success[find])
   np.testing.assert_array_equal(held[lift], data.success[lift])
   assert data.success.any() and (~data.success).any()
+  # A placed pair is never "apart"; an apart target and reference are never success.
+  place = fam == C.PLACE
+  ref = env.goal_ref_colour[data.goal] * len(C.TYPE_NAMES) + env.goal_ref_type[data.goal]
+  apart = np.any(data.facts == (D.APART + comp * D.K + ref)[:, None], axis=1)
+  paired = np.any(data.facts == (D.PAIR + comp * D.K + ref)[:, None], axis=1)
+  assert (D.fact_kind(data.facts) == D.KINDS.index("apart")).any()
+  assert not (apart & paired).any() and not (apart & data.success)[place].any()
   visible = (D.fact_kind(data.facts) == D.KINDS.index("visible")).any(axis=1)
   empty = (data.facts == D.EMPTY).any(axis=1)
   np.testing.assert_array_equal(visible, ~empty)

@@ -59,6 +59,26 @@ def test_contrastive_loss_is_symmetric_and_perfect_when_aligned():
   np.testing.assert_allclose(la, lb, rtol=1e-5)
 
 
+def test_extra_texts_are_negatives_of_the_image_to_text_direction_only():
+  rng = np.random.default_rng(1)
+  img, txt = (
+    jnp.asarray(x / np.linalg.norm(x, axis=-1, keepdims=True)) for x in rng.normal(size=(2, 4, 8))
+  )
+  base, _ = pretrain.contrastive_loss(img, txt, jnp.asarray(2.0))
+  # A hard negative equal to image 0 itself raises the loss; one opposite to every image
+  # barely moves it; the text-to-image half never sees either.
+  close = jnp.concatenate([txt, img[:1]])
+  far = jnp.concatenate([txt, -jnp.sum(img, 0, keepdims=True) / 2])
+  loss_close, _ = pretrain.contrastive_loss(img, close, jnp.asarray(2.0))
+  loss_far, _ = pretrain.contrastive_loss(img, far, jnp.asarray(2.0))
+  assert float(loss_close) > float(base) + 0.05
+  assert abs(float(loss_far) - float(base)) < 0.05
+  # Marked as fitting image 0 (match), the same text lowers the loss instead.
+  match = jnp.concatenate([jnp.eye(4, dtype=bool), jnp.eye(4, 1, dtype=bool)], axis=1)
+  loss_fit, _ = pretrain.contrastive_loss(img, close, jnp.asarray(2.0), match)
+  assert float(loss_fit) < float(loss_close)
+
+
 def _loss_floor(match: np.ndarray) -> float:
   """Lowest reachable multi-positive loss: the entropy of the uniform target over positives."""
   return float(np.mean(np.log(match.sum(axis=1))))

@@ -4,7 +4,8 @@ Generic: it consumes batches of uint8 frames [B,H,W,3] with caption token ids, a
 nothing about where they come from (no environment code here). The loss is CLIP's symmetric
 InfoNCE with the model's learned logit scale (clipped); an optional boolean `match` matrix
 [B,B] (caption j also describes frame i) turns it into a multi-positive loss, so duplicate
-or overlapping captions in a batch are not pushed apart.
+or overlapping captions in a batch are not pushed apart. A batch may carry more texts than
+frames (hard negatives: `contrastive_loss`).
 
 Public API:
   PRESETS, ClipSize, make_clip_config(size), init_model(config, seed) -> (model, params)
@@ -159,14 +160,19 @@ def contrastive_loss(
   match: jax.Array | None = None,
   max_logit_scale: float = 100.0,
 ) -> tuple[jax.Array, dict[str, jax.Array]]:
-  """Symmetric InfoNCE over L2-normalised embeddings [B,D]; `match[i, j]`: text j fits image i."""
+  """Symmetric InfoNCE over L2-normalised embeddings; `match[i, j]`: text j fits image i.
+
+  Images [B,D] and texts [B+H,D]: text i is image i's caption; the H extra texts (hard
+  negatives) only compete in the image-to-text direction, where `match` [B,B+H] says which
+  of them also fit an image."""
   scale = jnp.exp(jnp.minimum(logit_scale, math.log(max_logit_scale)))
   logits = scale * image_embeds @ text_embeds.T  # [images, texts]
+  b = logits.shape[0]
   if match is None:
-    match = jnp.eye(logits.shape[0], dtype=bool)
+    match = jnp.eye(b, logits.shape[1], dtype=bool)
   match = match.astype(jnp.float32)
   loss_i = _soft_cross_entropy(logits, match)
-  loss_t = _soft_cross_entropy(logits.T, match.T)
+  loss_t = _soft_cross_entropy(logits[:, :b].T, match[:, :b].T)
   correct = jnp.take_along_axis(match, jnp.argmax(logits, axis=-1)[:, None], axis=-1)
   metrics = {"loss": 0.5 * (loss_i + loss_t), "accuracy": jnp.mean(correct), "logit_scale": scale}
   return metrics["loss"], metrics

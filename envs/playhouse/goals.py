@@ -51,6 +51,13 @@ def object_phrases(template: str) -> tuple[str, ...]:
   return tuple(template.format(a=_noun(c, t)) for c in range(NUM_COLOURS) for t in range(NUM_TYPES))
 
 
+def pair_phrases(template: str) -> tuple[str, ...]:
+  """`template` ("{a} and {b} apart") filled with every unordered pair of distinct
+  compositions, a before b in composition order (5,778 prompts)."""
+  nouns = [_noun(c, t) for c in range(NUM_COLOURS) for t in range(NUM_TYPES)]
+  return tuple(template.format(a=a, b=b) for i, a in enumerate(nouns) for b in nouns[i + 1 :])
+
+
 class GoalTables(NamedTuple):
   """Per-goal structure as int32 arrays (reference fields are -1 outside Pick-and-place)."""
 

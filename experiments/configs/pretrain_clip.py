@@ -11,6 +11,7 @@
 The argument is a size preset (XS, S, M, L; `vlm_rewards.pretrain.PRESETS`), optionally
 followed by `,smoke` for a seconds-long run, `,family` for the shorter recipe of the
 scaling study (every size trained alike; see the bundled model card for why it is shorter),
+`,relations` for the Pick-and-place recipe (see `data.relations`),
 or `,launcher` for the phone domain (`experiments.launcher_data`: launcher screens, their
 own recipe; see the bundled-android model card).
 Any field can be overridden with --config.x=y.
@@ -34,7 +35,8 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   c.size = size
   c.seed = 0
   c.workdir = (
-    f"runs/pretrain_clip/{'family/' if family else ''}{'launcher/' if launcher else ''}{size}"
+    f"runs/pretrain_clip/{'family/' if family else ''}{'launcher/' if launcher else ''}"
+    f"{'relations/' if 'relations' in flags else ''}{size}"
   )
   c.export_dir = ""  # also save the final model here (e.g. vlm_rewards/assets/bundled_clip)
   c.image_size = 64  # the vision tower's square input
@@ -60,6 +62,9 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   )  # frames in the pool = rollouts * envs * steps
   c.data.refresh_every = 10 if smoke else 100  # steps between replacing one rollout's frames
   c.data.small_house_fraction = 0.5  # share of rollouts in the one-room house
+  # Pick-and-place recipe: "apart" captions, and each caption's counterfactual (next to <->
+  # apart, held <-> on the floor) as an extra text of the batch (experiments/clip_data.py).
+  c.data.relations = "relations" in flags
   if launcher:
     # Phone screens: 64 phones x 16-step episodes per rollout (1,024 frames), 60% oracle; a
     # pool of 24 rollouts, one replaced every 20 steps. Fewer steps than the Playhouse recipe:

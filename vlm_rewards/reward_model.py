@@ -202,13 +202,10 @@ class RewardModel:
   def _probability(self, params: RewardParams, image_emb, goal_ids, temperature=None):
     goal_emb = params.goal_emb[goal_ids]
     negative_emb = params.goal_emb[params.negative_ids[goal_ids]]
-    if params.extra_negative_emb is not None:
-      extra = jnp.broadcast_to(
-        params.extra_negative_emb, (len(goal_ids), *params.extra_negative_emb.shape)
-      )
-      negative_emb = jnp.concatenate([negative_emb, extra], axis=1)
     temperature = self.temperature if temperature is None else temperature
-    return rewards.success_probability(image_emb, goal_emb, negative_emb, temperature)
+    return rewards.success_probability(
+      image_emb, goal_emb, negative_emb, temperature, params.extra_negative_emb
+    )
 
   def score(self, params, frames: jax.Array, goal_ids: jax.Array) -> RewardOutput:
     """Rewards, probabilities and image embeddings of a batch of frames; pure and jittable.

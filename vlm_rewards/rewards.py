@@ -46,7 +46,11 @@ def validate_num_negatives(k, num_goals: int) -> None:
 
 
 def success_probability(
-  image_emb: jax.Array, goal_emb: jax.Array, negative_emb: jax.Array, temperature
+  image_emb: jax.Array,
+  goal_emb: jax.Array,
+  negative_emb: jax.Array,
+  temperature,
+  shared_negative_emb: jax.Array | None = None,
 ) -> jax.Array:
   """Eq. 1: the goal's softmax probability over the goal and its negatives.
 
@@ -58,6 +62,8 @@ def success_probability(
     goal_emb: float [B, D] L2-normalised embedding of each row's goal.
     negative_emb: float [B, K, D] negatives per row, or [K, D] shared by all rows.
     temperature: softmax temperature T > 0 (Python float or scalar array).
+    shared_negative_emb: optional float [E, D] more negatives shared by all rows (fixed
+      prompts; scored as one [B, E] matmul, never broadcast to [B, E, D]).
 
   Returns:
     float32 [B] probability of the goal.
@@ -76,7 +82,11 @@ def success_probability(
     chex.assert_equal(negative_emb.shape[0], image_emb.shape[0])
     chex.assert_equal(negative_emb.shape[-1], image_emb.shape[-1])
     negative_logits = jnp.einsum("bd,bkd->bk", image_emb, negative_emb)
-  logits = jnp.concatenate([goal_logit[:, None], negative_logits], axis=-1) / temperature
+  parts = [goal_logit[:, None], negative_logits]
+  if shared_negative_emb is not None:
+    chex.assert_rank(shared_negative_emb, 2)
+    parts.append(image_emb @ shared_negative_emb.astype(jnp.float32).T)
+  logits = jnp.concatenate(parts, axis=-1) / temperature
   return jax.nn.softmax(logits, axis=-1)[:, 0]
 
 

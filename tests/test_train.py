@@ -124,7 +124,11 @@ def test_envs_and_agents_by_import_path_and_clear_errors_for_bad_names():
 
 @pytest.mark.parametrize(
   "name, arg",
-  [(n, a) for n in ("playhouse_find", "playhouse_lift", "playhouse_paper") for a in (None, "smoke")]
+  [
+    (n, a)
+    for n in ("playhouse_find", "playhouse_lift", "playhouse_place", "playhouse_paper")
+    for a in (None, "smoke")
+  ]
   + [(n, a) for n in ("launcher_common", "launcher_diverse") for a in (None, "smoke", "gpu")],
 )
 def test_every_config_builds_valid_parts(name, arg):

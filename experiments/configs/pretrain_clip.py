@@ -63,7 +63,8 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   c.data.refresh_every = 10 if smoke else 100  # steps between replacing one rollout's frames
   c.data.small_house_fraction = 0.5  # share of rollouts in the one-room house
   # Pick-and-place recipe: "apart" captions, and each caption's counterfactual (next to <->
-  # apart, held <-> on the floor) as an extra text of the batch (experiments/clip_data.py).
+  # apart; held -> on the floor, or next to an object in view) as an extra text of the batch
+  # (experiments/clip_data.hard_negatives).
   c.data.relations = "relations" in flags
   if launcher:
     # Phone screens: 64 phones x 16-step episodes per rollout (1,024 frames), 60% oracle; a

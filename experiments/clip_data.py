@@ -81,6 +81,7 @@ class RolloutConfig:
   oracle_fraction: float = 0.7  # episodes driven by the oracle (others act at random)
   epsilon: float = 0.15  # random actions inside oracle episodes
   relations: bool = False  # also the APART facts (N * N more per frame)
+  family_weights: tuple[float, ...] | None = None  # episode goal families (None: uniform)
 
 
 class Rollout(NamedTuple):
@@ -132,11 +133,18 @@ def state_facts(env: Playhouse, state, relations: bool = False) -> jax.Array:
   return jnp.concatenate(keys).astype(jnp.int32)
 
 
-def _sample_goals(key: jax.Array, env: Playhouse, n: int, heldout) -> jax.Array:
-  """Goal ids with a uniform family, then a uniform goal of that family in the train or
-  held-out pool (`heldout` may be traced)."""
+def _sample_goals(
+  key: jax.Array, env: Playhouse, n: int, heldout, family_weights=None
+) -> jax.Array:
+  """Goal ids with a uniform family (or one drawn by `family_weights`, one per family of the
+  env), then a uniform goal of that family in the train or held-out pool (`heldout` may be
+  traced)."""
   k_fam, k_train, k_held = jax.random.split(key, 3)
-  fam = jax.random.randint(k_fam, (n,), 0, len(env.config.families))
+  if family_weights is None:
+    fam = jax.random.randint(k_fam, (n,), 0, len(env.config.families))
+  else:
+    logits = jnp.log(jnp.asarray(family_weights, jnp.float32))
+    fam = jax.random.categorical(k_fam, logits, shape=(n,))
   fam = jnp.asarray([C.FAMILY_NAMES.index(f) for f in env.config.families])[fam]
 
   def draw(k, pool):
@@ -179,7 +187,7 @@ def make_rollout(env: Playhouse, cfg: RolloutConfig):
 
   def rollout(key: jax.Array, heldout=False):
     k_goal, k_reset, k_pol, k_steps = jax.random.split(key, 4)
-    goals = _sample_goals(k_goal, env, cfg.num_envs, heldout)
+    goals = _sample_goals(k_goal, env, cfg.num_envs, heldout, cfg.family_weights)
     keys = jax.random.split(k_reset, cfg.num_envs)
     states = jax.vmap(lambda k, g: env.reset_state(k, goal_id=g))(keys, goals)
     is_oracle = jax.random.uniform(k_pol, (cfg.num_envs,)) < cfg.oracle_fraction

@@ -49,8 +49,20 @@ def _playhouse_rollouts(data: ml_collections.ConfigDict, image_size: int):
     raise ValueError(f"Bad config: Playhouse frames are 64 x 64, got image_size={image_size}.")
   envs = make_envs()
   relations = data.get("relations", False)
+  weights = data.get("family_weights", None)
+  families = envs[0].config.families
+  if weights and (len(weights) != len(families) or min(weights) < 0 or max(weights) <= 0):
+    raise ValueError(
+      f"Bad config: data.family_weights={tuple(weights)} must be {len(families)} non-negative "
+      f"weights, not all zero, one per goal family {families} (or () for uniform)."
+    )
   rcfg = clip_data.RolloutConfig(
-    data.num_envs, data.episode_steps, data.oracle_fraction, data.epsilon, relations
+    data.num_envs,
+    data.episode_steps,
+    data.oracle_fraction,
+    data.epsilon,
+    relations,
+    tuple(weights) if weights else None,
   )
   width = clip_data.num_state_facts(envs[0].config.num_objects, relations)
   return [jax.jit(clip_data.make_rollout(env, rcfg)) for env in envs], width

@@ -141,3 +141,12 @@ def test_match_matrix_contains_the_diagonal(heldout_rollout):
 def test_rollout_is_deterministic(rollout):
   a, b = rollout(jax.random.key(3), True), rollout(jax.random.key(3), True)
   jax.tree.map(np.testing.assert_array_equal, a, b)
+
+
+def test_family_weights_choose_the_episodes_goal_families(env):
+  key = jax.random.key(0)
+  for weights, family in (((0.0, 0.0, 1.0), C.PLACE), ((1.0, 0.0, 0.0), C.FIND)):
+    goals = np.asarray(D._sample_goals(key, env, 64, False, weights))
+    assert (env.goal_family[goals] == family).all()
+  mixed = np.asarray(D._sample_goals(key, env, 256, False, (1.0, 1.0, 2.0)))
+  assert 0.35 < np.mean(env.goal_family[mixed] == C.PLACE) < 0.65

@@ -9,6 +9,7 @@ import pytest
 import transformers
 
 from experiments import pretrain_clip
+from experiments.configs import pretrain_clip as pretrain_config
 from experiments.run_io import Checkpointer
 from vlm_rewards import clip, pretrain
 
@@ -196,3 +197,11 @@ def test_bundled_model_loads_offline():
   assert emb.shape == (2, model.embed_dim)
   np.testing.assert_allclose(np.linalg.norm(emb, axis=-1), 1.0, rtol=1e-5)
   assert np.asarray(model.embed_text(["Go near a red duck"])).shape == (1, model.embed_dim)
+
+
+def test_family_weights_of_the_wrong_length_are_refused():
+  config = pretrain_config.get_config("XS,smoke,relations")
+  with config.unlocked():
+    config.data.family_weights = (1.0, 2.0)
+  with pytest.raises(ValueError, match="one per goal family"):
+    pretrain_clip._playhouse_rollouts(config.data, 64)

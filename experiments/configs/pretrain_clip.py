@@ -66,6 +66,7 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   # apart; held -> on the floor, or next to an object in view) as an extra text of the batch
   # (experiments/clip_data.hard_negatives).
   c.data.relations = "relations" in flags
+  c.data.family_weights = ()  # weights of the houses' goal families (find, lift, place); () uniform
   if launcher:
     # Phone screens: 64 phones x 16-step episodes per rollout (1,024 frames), 60% oracle; a
     # pool of 24 rollouts, one replaced every 20 steps. Fewer steps than the Playhouse recipe:

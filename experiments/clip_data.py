@@ -300,5 +300,6 @@ def hard_negatives(rng: np.random.Generator, facts: np.ndarray, chosen: np.ndarr
 
 
 def match_matrix(facts: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-  """bool[B,B]: caption j (fact chosen[j]) also holds for frame i."""
+  """bool[B, C]: caption j (fact chosen[j]) also holds for frame i (C = B captions, or 2B
+  with their hard negatives)."""
   return np.any(facts[:, :, None] == chosen[None, None, :], axis=1)

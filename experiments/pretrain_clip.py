@@ -14,6 +14,7 @@ Data parallel over every device; multi-process like `experiments.train` (the fla
 split) and feeds its devices' rows; process 0 writes the metrics, the model and the summary.
 """
 
+import dataclasses
 import json
 import pathlib
 import time
@@ -221,6 +222,24 @@ def train_with_checkpoints(
     checkpointer.close()
 
 
+def clip_size(config: ml_collections.ConfigDict) -> pretrain.ClipSize:
+  """The size preset, with `config.patch_size` in place of its patch size where set."""
+  if config.size not in pretrain.PRESETS:
+    raise ValueError(
+      f"Bad config: size={config.size!r} is not a preset; use one of {sorted(pretrain.PRESETS)}."
+    )
+  size = pretrain.PRESETS[config.size]
+  patch = config.get("patch_size", 0)
+  if not patch:
+    return size
+  if patch < 0 or config.image_size % patch:
+    raise ValueError(
+      f"Bad config: patch_size={patch} must divide image_size={config.image_size} "
+      "(0 keeps the preset's)."
+    )
+  return dataclasses.replace(size, patch_size=patch)
+
+
 def run(config: ml_collections.ConfigDict) -> dict:
   """Trains, saves `model/` (and `export_dir`), returns the summary (on process 0; None on
   the others)."""
@@ -231,8 +250,9 @@ def run(config: ml_collections.ConfigDict) -> dict:
       f"Bad config: batch_size={config.batch_size} must be a multiple of the {mesh.size} "
       "devices (each takes an equal share of the batch)."
     )
+  size = clip_size(config)
   model_config = pretrain.make_clip_config(
-    config.size, image_size=config.image_size, max_text_length=config.max_text_length
+    size, image_size=config.image_size, max_text_length=config.max_text_length
   )
   model, params = pretrain.init_model(model_config, seed=config.seed)
   optimizer = pretrain.make_optimizer(
@@ -263,7 +283,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
     pretrain.save_model(model, state.params, config.export_dir, squash=squash)
   summary = {
     "size": config.size,
-    "preset": vars(pretrain.PRESETS[config.size]),
+    "preset": vars(size),
     "num_params": int(sum(x.size for x in jax.tree.leaves(state.params))),
     "steps": int(state.step),
     "batch_size": config.batch_size,

@@ -205,3 +205,18 @@ def test_family_weights_of_the_wrong_length_are_refused():
     config.data.family_weights = (1.0, 2.0)
   with pytest.raises(ValueError, match="one per goal family"):
     pretrain_clip._playhouse_rollouts(config.data, 64)
+
+
+def test_patch_size_overrides_the_preset_and_must_divide_the_frame():
+  config = pretrain_config.get_config("S,smoke")
+  assert pretrain_clip.clip_size(config) == pretrain.PRESETS["S"]
+  with config.unlocked():
+    config.patch_size = 8
+  size = pretrain_clip.clip_size(config)
+  assert size.patch_size == 8 and size.vision_width == pretrain.PRESETS["S"].vision_width
+  vision = pretrain.make_clip_config(size).vision_config
+  assert (vision.image_size // vision.patch_size) ** 2 == 64
+  with config.unlocked():
+    config.patch_size = 12
+  with pytest.raises(ValueError, match="must divide image_size=64"):
+    pretrain_clip.clip_size(config)

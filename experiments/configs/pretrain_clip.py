@@ -40,6 +40,7 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   )
   c.export_dir = ""  # also save the final model here (e.g. vlm_rewards/assets/bundled_clip)
   c.image_size = 64  # the vision tower's square input
+  c.patch_size = 0  # the vision tower's patch size; 0 keeps the size preset's (16)
   c.max_text_length = 32  # the text tower's positions (goal strings are short)
   c.caption_tokens = 20  # captions are padded to this (causal text tower: padding is inert)
   c.batch_size = 128 if family else 256

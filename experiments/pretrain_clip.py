@@ -17,6 +17,8 @@ split) and feeds its devices' rows; process 0 writes the metrics, the model and 
 import dataclasses
 import json
 import pathlib
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -30,7 +32,7 @@ from jax.sharding import Mesh
 from ml_collections import config_flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import clip_data, distributed, launcher_data
+from experiments import clip_data, distributed, launcher_data, run_io
 from experiments.run_io import Checkpointer, MetricsLogger
 from vlm_rewards import pretrain
 
@@ -199,7 +201,12 @@ def train_with_checkpoints(
   mesh: Mesh | None = None,
 ) -> tuple[pretrain.TrainState, list[dict]]:
   """`pretrain.train`, resuming from the latest checkpoint in `workdir/checkpoints` if there is
-  one, and saving the TrainState every `checkpoint_every` steps and at `num_steps`."""
+  one, and saving the TrainState every `checkpoint_every` steps and at `num_steps`.
+
+  Raises:
+    run_io.Interrupted: on SIGTERM / SIGINT (to any process), after checkpointing the step
+      in flight; the same command resumes from it.
+  """
   state = pretrain.create_train_state(params, optimizer)
   if mesh is not None:
     state = pretrain.replicate(state, mesh)
@@ -215,9 +222,29 @@ def train_with_checkpoints(
       checkpointer.save(step, state)
 
   try:
-    return pretrain.train(
-      model, batches, optimizer, num_steps, state, log_every, log_fn, on_step=save, mesh=mesh
-    )
+    with run_io.StopSignals() as stop:
+      state, history = pretrain.train(
+        model,
+        batches,
+        optimizer,
+        num_steps,
+        state,
+        log_every,
+        log_fn,
+        on_step=save,
+        mesh=mesh,
+        should_stop=stop.agreed,
+      )
+    if stop.signum is not None:
+      step = int(state.step)
+      if checkpointer.latest_step() != step:
+        checkpointer.save(step, state)
+      raise run_io.Interrupted(
+        f"Stopped by {signal.Signals(stop.signum).name} at step {step} of {num_steps}; its "
+        f"checkpoint is in {checkpointer.directory}. The same command resumes from it.",
+        stop.signum,
+      )
+    return state, history
   finally:
     checkpointer.close()
 
@@ -259,22 +286,27 @@ def run(config: ml_collections.ConfigDict) -> dict:
     config.learning_rate, config.warmup_steps, config.num_steps, config.weight_decay
   )
   main = distributed.is_main()
-  logger = MetricsLogger(workdir, write_files=main)
+  checkpoints = Checkpointer(workdir)
+  resume_step = checkpoints.latest_step()  # a resumed run drops the rows logged after it
+  checkpoints.close()
+  logger = MetricsLogger(workdir, keep_until=resume_step, write_files=main)
   start = time.time()
-  state, history = train_with_checkpoints(
-    model,
-    params,
-    caption_batches(config),
-    optimizer,
-    config.num_steps,
-    workdir,
-    config.checkpoint_every,
-    log_every=config.log_every,
-    log_fn=logger.write,
-    mesh=mesh,
-  )
+  try:
+    state, history = train_with_checkpoints(
+      model,
+      params,
+      caption_batches(config),
+      optimizer,
+      config.num_steps,
+      workdir,
+      config.checkpoint_every,
+      log_every=config.log_every,
+      log_fn=logger.write,
+      mesh=mesh,
+    )
+  finally:
+    logger.close()
   seconds = time.time() - start
-  logger.close()
   if not main:
     return None
   squash = config.data.domain == "launcher"  # portrait screens: resize whole, never crop
@@ -298,7 +330,11 @@ def run(config: ml_collections.ConfigDict) -> dict:
 def main(argv) -> None:
   del argv
   distributed.initialize()
-  summary = run(_CONFIG.value)
+  try:
+    summary = run(_CONFIG.value)
+  except run_io.Interrupted as e:
+    print(e, file=sys.stderr)
+    sys.exit(128 + e.signum)
   if summary is not None:
     print(json.dumps(summary, indent=2))
 

@@ -8,6 +8,9 @@ import json
 import os
 import pathlib
 import re
+import signal
+import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +23,8 @@ import orbax.checkpoint as ocp
 from absl import app, logging
 from PIL import Image, ImageDraw
 from tensorboardX import SummaryWriter
+
+from experiments import distributed
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the headless backend)
@@ -338,3 +343,52 @@ def _missing_model_message(name: str, path: str) -> str:
     f"L) first, one run per size: `{TRAIN_COMMAND}{size}` writes runs/pretrain_clip/SIZE/model "
     "(',family' after the size: the shorter recipe, in runs/pretrain_clip/family/SIZE/model)."
   )
+
+
+class Interrupted(Exception):
+  """Training stopped on SIGTERM / SIGINT after saving a checkpoint (the message says how to
+  continue)."""
+
+  def __init__(self, message: str, signum: int):
+    super().__init__(message)
+    self.signum = signum
+
+
+class StopSignals:
+  """The first SIGTERM or SIGINT asks the loop to stop after the step in flight (it
+  saves a checkpoint and flushes the logs); a second one exits at once. Main thread only."""
+
+  SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+  def __init__(self):
+    self.signum, self._previous = None, {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    if self.signum is not None:
+      os._exit(128 + signum)
+    self.signum = signum
+    print(
+      f"\n{signal.Signals(signum).name}: stopping after the step in flight to save a "
+      "checkpoint (send it again to exit at once).",
+      file=sys.stderr,
+      flush=True,
+    )
+
+  def agreed(self) -> bool:
+    """Whether to stop now: a signal reached this process or, in a multi-process run, any
+    other (a collective, so every process calls it once per compiled call and all stop at
+    the same call; a preempted TPU pod slice may signal its hosts at different times)."""
+    stopping = distributed.any_process(self.signum is not None)
+    if stopping and self.signum is None:
+      self.signum = signal.SIGTERM  # another process was stopped: stop like it
+    return stopping
+
+  def __exit__(self, *exc):
+    for sig, previous in self._previous.items():
+      signal.signal(sig, previous)

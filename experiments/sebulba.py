@@ -322,7 +322,7 @@ def train(
     a.start()
   frames_per_update = s.envs_per_actor * config.unroll_length
   sums, lags, tick, update_no = [], [], time.perf_counter(), start
-  signals = train_lib._StopSignals()  # a second signal exits at once
+  signals = run_io.StopSignals()  # a second signal exits at once
   try:
     with signals, tqdm(total=total, initial=start, desc="sebulba", unit="update") as bar:
       end = total if stop_after_updates is None else min(total, stop_after_updates)

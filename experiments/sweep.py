@@ -363,7 +363,7 @@ def main(argv):
     raise app.UsageError("--config, --sweep and --workdir are required.")
   try:
     results = run_sweep(f.config, load_sweep(_SWEEP.value), f.workdir)
-  except train_lib.Interrupted as e:
+  except run_io.Interrupted as e:
     print(f"{e} Rerun the same sweep command to continue.", file=sys.stderr)
     sys.exit(128 + e.signum)
   except (ValueError, FileNotFoundError, FileExistsError, RuntimeError, FloatingPointError) as e:

@@ -13,11 +13,9 @@ exits with status 128 + signal; --resume continues exactly.
 
 import copy
 import functools
-import os
 import pathlib
 import signal
 import sys
-import threading
 import time
 
 import jax
@@ -139,54 +137,6 @@ def eval_key(seed: int, update: int, pool: int) -> jax.Array:
   return jax.random.fold_in(key, pool)  # independent layouts for each goal pool
 
 
-class Interrupted(Exception):
-  """Training stopped on SIGTERM / SIGINT after saving a checkpoint; `--resume` continues."""
-
-  def __init__(self, message: str, signum: int):
-    super().__init__(message)
-    self.signum = signum
-
-
-class _StopSignals:
-  """The first SIGTERM or SIGINT asks the loop to stop after the compiled call in flight (it
-  saves a checkpoint and flushes the logs); a second one exits at once. Main thread only."""
-
-  SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-  def __init__(self):
-    self.signum, self._previous = None, {}
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():
-      self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
-    return self
-
-  def _handle(self, signum, frame):
-    del frame
-    if self.signum is not None:
-      os._exit(128 + signum)
-    self.signum = signum
-    print(
-      f"\n{signal.Signals(signum).name}: stopping after the compiled call in flight to save a "
-      "checkpoint (send it again to exit at once).",
-      file=sys.stderr,
-      flush=True,
-    )
-
-  def agreed(self) -> bool:
-    """Whether to stop now: a signal reached this process or, in a multi-process run, any
-    other (a collective, so every process calls it once per compiled call and all stop at
-    the same call; a preempted TPU pod slice may signal its hosts at different times)."""
-    stopping = distributed.any_process(self.signum is not None)
-    if stopping and self.signum is None:
-      self.signum = signal.SIGTERM  # another process was stopped: stop like it
-    return stopping
-
-  def __exit__(self, *exc):
-    for sig, previous in self._previous.items():
-      signal.signal(sig, previous)
-
-
 def train(
   config: ml_collections.ConfigDict,
   workdir: str | pathlib.Path,
@@ -208,7 +158,7 @@ def train(
   return none).
 
   Raises:
-    Interrupted: on SIGTERM / SIGINT (to any process), after saving a checkpoint of the last
+    run_io.Interrupted: on SIGTERM / SIGINT (to any process), after saving a checkpoint of the last
       finished call.
   """
   run = Run(config) if run is None else run
@@ -232,13 +182,13 @@ def train(
       random = run.eval_metrics(state, random_policy=True)
       logger.write(0, {"frames": 0, **random, **run.eval_metrics(state)})
     end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
-    with _StopSignals() as stop:
+    with run_io.StopSignals() as stop:
       state = _loop(run, state, start_call, end_call, logger, checkpointer, stop)
     if stop.signum is None and end_call == run.num_calls:
       run.finish(state, logger, workdir)
     logger.close()
     if stop.signum is not None:
-      raise Interrupted(
+      raise run_io.Interrupted(
         f"Stopped by {signal.Signals(stop.signum).name} at update {updates_done(state)}; its "
         f"checkpoint is in {checkpointer.directory}. Continue with the same command and "
         "--resume.",
@@ -332,7 +282,7 @@ def main(argv):
   try:
     distributed.initialize()  # multi-process runs only; before anything touches a device
     _, rows = train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value, restart=_RESTART.value)
-  except Interrupted as e:
+  except run_io.Interrupted as e:
     print(e, file=sys.stderr)
     sys.exit(128 + e.signum)
   except (ValueError, FileNotFoundError, FileExistsError, RuntimeError, FloatingPointError) as e:

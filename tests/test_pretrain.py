@@ -1,6 +1,8 @@
 """Contrastive pretraining: the loss falls on a learnable toy set; saved models reload exactly."""
 
 import json
+import os
+import signal
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 import transformers
 
-from experiments import pretrain_clip
+from experiments import pretrain_clip, run_io
 from experiments.configs import pretrain_clip as pretrain_config
 from experiments.run_io import Checkpointer
 from vlm_rewards import clip, pretrain
@@ -142,6 +144,35 @@ def test_train_loop_checkpoints_and_resumes(tokenizer, tmp_path):
   again, history = train(4, every=100)
   assert int(again.step) == 4 and history == []
   jax.tree.map(np.testing.assert_array_equal, resumed.params, again.params)
+
+
+def test_sigterm_checkpoints_the_step_in_flight_and_the_run_resumes(tokenizer, tmp_path):
+  model, params = pretrain.init_model(
+    pretrain.make_clip_config(TINY, max_text_length=MAX_LEN), seed=0
+  )
+  optimizer = pretrain.make_optimizer(1e-3, warmup_steps=1, total_steps=4)
+  batches = [_batch(tokenizer, np.random.default_rng(0), 8)] * 4
+
+  def log_fn(step, row):
+    if step == 3:  # preempted during step 3's logging: no checkpoint is due before step 4
+      os.kill(os.getpid(), signal.SIGTERM)
+
+  train = lambda log_fn: pretrain_clip.train_with_checkpoints(
+    model,
+    params,
+    batches,
+    optimizer,
+    4,
+    tmp_path,
+    checkpoint_every=100,
+    log_fn=log_fn,
+    log_every=1,
+  )
+  with pytest.raises(run_io.Interrupted, match="SIGTERM at step 3 of 4") as stopped:
+    train(log_fn)
+  assert stopped.value.signum == signal.SIGTERM and _latest_step(tmp_path) == 3
+  resumed, history = train(None)
+  assert int(resumed.step) == 4 and [row["step"] for row in history] == [4]
 
 
 def _embeddings(model, params, tokenizer):

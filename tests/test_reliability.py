@@ -202,7 +202,7 @@ def test_a_signal_saves_the_call_in_flight_and_resume_is_exact(tiny_run, tmp_pat
   previous = signal.getsignal(sig)
   tiny_run.chunk = chunk_then_signal
   try:
-    with pytest.raises(train_lib.Interrupted, match=f"Stopped by {sig.name} at update 4.*--resume"):
+    with pytest.raises(run_io.Interrupted, match=f"Stopped by {sig.name} at update 4.*--resume"):
       train_lib.train(tiny_run.config, tmp_path / "split", run=tiny_run)
   finally:
     tiny_run.chunk = chunk

@@ -273,12 +273,14 @@ def train(
   log_fn: Callable[[int, dict], None] | None = None,
   on_step: Callable[[int, TrainState], None] | None = None,
   mesh: Mesh | None = None,
+  should_stop: Callable[[], bool] | None = None,
 ) -> tuple[TrainState, list[dict]]:
   """Trains from `state` (`create_train_state(params, optimizer)` for step 0) up to step
   `num_steps`.
 
   `log_fn(step, row)` gets every `log_every`-th row of metrics (and the last);
-  `on_step(step, state)` runs after every step, e.g. to save a checkpoint. Batches are
+  `on_step(step, state)` runs after every step, e.g. to save a checkpoint; the loop ends early
+  after the first step at which `should_stop()` is true (e.g. on SIGTERM). Batches are
   taken from `batches` from its start, whatever step `state` is at. With `mesh`, data
   parallel over its devices (every process of a multi-process run calls this alike); `state`
   must then be on the mesh already (`replicate(state, mesh)`).
@@ -300,6 +302,8 @@ def train(
           log_fn(i + 1, row)
       if on_step is not None:
         on_step(i + 1, state)
+      if should_stop is not None and should_stop():
+        break
   return state, history
 
 

@@ -6,7 +6,10 @@ Frames come from jitted rollouts (`experiments.clip_data`) into a pool in host m
 rollout's worth of the pool is replaced every `data.refresh_every` steps, so the data keeps
 changing during training. Each batch draws frames without replacement, one true caption per
 frame (never a held-out composition), and the multi-positive `match` matrix of the loss.
-The workdir gets metrics.jsonl, orbax checkpoints, `model/` and `summary.json`.
+The workdir gets metrics.jsonl, orbax checkpoints, `model/` and `summary.json`. SIGTERM or
+Ctrl-C checkpoints the step in flight and exits with 128 + signal; the same command resumes
+from the latest checkpoint (its batches start again from the seed, so a resumed run is an
+equivalent run, not the identical one).
 
 Data parallel over every device; multi-process like `experiments.train` (the flags of
 `experiments.distributed`, or `python -m experiments.launch_local ... experiments.pretrain_clip

@@ -23,6 +23,7 @@ not between objects.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import jax
@@ -256,10 +257,25 @@ def caption(key: int, template: int) -> str:
   return fmt.format(a=with_article(composition_words(int(key) % K)))
 
 
-def sample_facts(rng: np.random.Generator, facts: np.ndarray) -> np.ndarray:
-  """One trainable fact per row of `facts` [B,NF], weighted by kind (never held-out)."""
+def kind_weight_table(kind_weights: Mapping[str, float] | None, defaults: Mapping[str, float]):
+  """The weight of each fact kind, in the kinds' order: `defaults` with `kind_weights` in place."""
+  unknown = set(kind_weights or {}) - set(defaults)
+  weights = {**defaults, **(kind_weights or {})}
+  if unknown or min(weights.values()) < 0 or max(weights.values()) <= 0:
+    raise ValueError(
+      f"Bad config: data.kind_weights={dict(kind_weights or {})} must give non-negative "
+      f"weights, not all zero, to the fact kinds {list(defaults)}."
+    )
+  return np.asarray(list(weights.values()))
+
+
+def sample_facts(
+  rng: np.random.Generator, facts: np.ndarray, kind_weights: Mapping[str, float] | None = None
+) -> np.ndarray:
+  """One trainable fact per row of `facts` [B,NF], weighted by kind (`KIND_WEIGHTS`, with
+  `kind_weights` in place where given; never held-out)."""
   kind = fact_kind(facts)
-  weight = np.asarray(list(KIND_WEIGHTS.values()))[np.maximum(kind, 0)]
+  weight = kind_weight_table(kind_weights, KIND_WEIGHTS)[np.maximum(kind, 0)]
   return pick_weighted(rng, facts, np.where((facts >= 0) & ~heldout_fact(facts), weight, 0.0))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -202,10 +203,13 @@ def caption(key: int, wording: int) -> str:
   return text.format(name=app.name, label=app.label, screen=SCREEN_WORDS[app.kind])
 
 
-def sample_facts(rng: np.random.Generator, facts: np.ndarray) -> np.ndarray:
-  """One fact per row of `facts` [B, WIDTH], weighted by kind."""
+def sample_facts(
+  rng: np.random.Generator, facts: np.ndarray, kind_weights: Mapping[str, float] | None = None
+) -> np.ndarray:
+  """One fact per row of `facts` [B, WIDTH], weighted by kind (`KIND_WEIGHTS`, with
+  `kind_weights` in place where given)."""
   kind = fact_kind(facts)
-  weight = np.asarray(list(KIND_WEIGHTS.values()))[np.maximum(kind, 0)]
+  weight = clip_data.kind_weight_table(kind_weights, KIND_WEIGHTS)[np.maximum(kind, 0)]
   return clip_data.pick_weighted(rng, facts, np.where(facts >= 0, weight, 0.0))
 
 

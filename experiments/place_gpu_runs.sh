@@ -3,21 +3,25 @@
 #   pretrains several CLIPs with the relations recipe (`pretrain_clip.py:SIZE,relations`) at
 #   more steps, patch 8 and the larger sizes, then scores them all with
 #   `experiments.offline_pr --extra_negatives` (Find, Lift and Pick-and-place; each family's
-#   run-config negatives; the datasets are built while the models train).
+#   run-config negatives; the datasets are built while the models train), and the b_ runs
+#   with `experiments.calibrate` on the main job's Find config (precision on random-walk
+#   frames, where the 4,000-step S of 2026-11-26 lost to the bundled model).
 # Runs whose name starts with b_ cost what the bundled model costs on the CPU (size S, patch 16):
 # the one of them with the best held-out Pick-and-place AP comes back as OUT_DIR/best_model.tar.gz
 # (split into 15 MB parts: cat best_model.tar.gz.* | tar -xz).
-# Writes OUT_DIR/offline_pr.json (every model's figures), OUT_DIR/pretrain_summaries.json
+# Writes OUT_DIR/offline_pr.json (every model's figures), OUT_DIR/calibration_find.json,
+# OUT_DIR/pretrain_summaries.json
 # (steps, seconds, final loss of each run) and the logs' tails in OUT_DIR/logs.txt.
 # SMOKE=1 runs every part in seconds (the `,smoke` recipe, tiny datasets) to check the script.
-# On one H200 (2026-11-26) the six pretraining runs took 155-250 s of training each, side by side
+# On one H200 (2026-11-26) six pretraining runs side by side took 155-250 s of training each
 # (about 4 min with start-up); scoring took about 20 s per model (compilation included), so the
-# whole script needs about 8 min. Batch 1024 is not in the grid: its batches are built on the host
+# whole script needs about 8 min (not yet run in this form: b_S_4000_near6 and calibration are
+# new). Batch 1024 is not in the grid: its batches are built on the host
 # (NumPy captions and sampling) at 3 steps/s, too slow for one call.
 # Usage: bash experiments/place_gpu_runs.sh OUT_DIR [PRETRAIN_SECONDS] [EVAL_SECONDS]
 set -u
 out=${1:?usage: place_gpu_runs.sh OUT_DIR [PRETRAIN_SECONDS] [EVAL_SECONDS]}
-secs=${2:-330}
+secs=${2:-300}
 eval_secs=${3:-240}
 smoke=${SMOKE:-0}
 source "$(dirname "$0")/gpu_runs_lib.sh"
@@ -33,7 +37,7 @@ pretrain() {  # name, size and recipe, flags...
   shift 2
   if [ "$smoke" = 1 ]; then
     arg="$arg,smoke"
-    set -- $(printf '%s\n' "$@" | grep -v -e num_steps -e batch_size)
+    set -- $(printf '%s\n' "$@" | grep -v -e num_steps)
   fi
   timeout -k 20 -s TERM "$secs" python3 -m experiments.pretrain_clip \
     --config=experiments/configs/pretrain_clip.py:"$arg" --config.workdir="$root/$name" "$@" \
@@ -42,19 +46,29 @@ pretrain() {  # name, size and recipe, flags...
 }
 pr --models= >"$root/datasets.log" 2>&1 &
 pids+=($!)
-pretrain b_S_1500 S,relations
 pretrain b_S_4000 S,relations --config.num_steps=4000
+pretrain b_S_4000_near6 S,relations --config.num_steps=4000 --config.data.kind_weights.near=6.0
 pretrain M_4000 M,relations --config.num_steps=4000
 pretrain L_4000 L,relations --config.num_steps=4000
 pretrain S8_4000 S,relations --config.patch_size=8 --config.num_steps=4000
-pretrain L8_2500 L,relations --config.patch_size=8 --config.num_steps=2500
 wait "${pids[@]}"
-models=""
+models="" bundle=""
 for m in "$root"/*/model; do
-  [ -f "$m/flax_model.msgpack" ] && models="$models,$(basename "$(dirname "$m")")=$m"
+  name=$(basename "$(dirname "$m")")
+  [ -f "$m/flax_model.msgpack" ] || continue
+  models="$models,$name=$m"
+  [[ $name == b_* ]] && bundle="$bundle,$name=$m"
 done
 timeout -k 20 "$eval_secs" python3 -m experiments.offline_pr --out="$root/pr" --extra_negatives \
-  "${data_flags[@]}" --models="${models#,}" >"$root/offline_pr.log" 2>&1
+  "${data_flags[@]}" --models="${models#,}" >"$root/offline_pr.log" 2>&1 &
+calib_flags=()
+[ "$smoke" = 1 ] && calib_flags=(--num_envs=4 --rollouts=1)
+# The bundle candidates' Find reward where the agent lives (random-walk frames): the main
+# job's config and its threshold rule.
+[ -n "$bundle" ] && timeout -k 20 "$eval_secs" python3 -m experiments.calibrate \
+  --config=experiments/configs/playhouse_find.py --models="${bundle#,}" "${calib_flags[@]}" \
+  --out="$out/calibration_find.json" >"$root/calibrate.log" 2>&1 &
+wait
 cp "$root/pr/offline_pr.json" "$out/" 2>/dev/null
 python3 - "$root" "$out" <<'PY'
 import json, pathlib, sys

@@ -155,14 +155,15 @@ def make_batch(
   rng: np.random.Generator,
   size: int,
   hard_negatives: bool = False,
+  kind_weights: Mapping[str, float] | None = None,
 ):
   """One training batch: frames, a sampled caption per frame, and the match matrix. With
   `hard_negatives`, `size` more texts: each caption's counterfactual
   (`clip_data.hard_negatives`; the caption itself again where it has none), so `match` is
-  [size, 2 * size]."""
+  [size, 2 * size]. `kind_weights` replaces the caption module's weights of those fact kinds."""
   idx = np.sort(rng.choice(len(pool.frames), size, replace=False))
   facts = pool.facts[idx]
-  chosen = pool.captions.sample_facts(rng, facts)
+  chosen = pool.captions.sample_facts(rng, facts, kind_weights)
   wording = rng.integers(0, 1 << 16, size)
   if hard_negatives:
     hard = pool.captions.hard_negatives(rng, facts, chosen)
@@ -180,12 +181,17 @@ def make_batch(
 
 def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
   """Endless training batches, deterministic in `config.seed`."""
+  weights = dict(config.data.get("kind_weights", {}))
+  if config.data.domain in DOMAINS:  # a bad weight fails before the (slow) frame pool
+    clip_data.kind_weight_table(weights, DOMAINS[config.data.domain][0].KIND_WEIGHTS)
   pool = FramePool(config.data, config.seed, config.image_size)
   tokens = CaptionTokens(config.max_text_length, config.caption_tokens)
   rng = np.random.default_rng(config.seed)
   step = 0
   while True:
-    yield make_batch(pool, tokens, rng, config.batch_size, config.data.get("relations", False))
+    yield make_batch(
+      pool, tokens, rng, config.batch_size, config.data.get("relations", False), weights
+    )
     step += 1
     if step % config.data.refresh_every == 0:
       pool.refresh()

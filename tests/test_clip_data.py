@@ -101,6 +101,22 @@ def test_no_sampled_caption_names_a_heldout_composition(heldout_rollout):
       assert not _names_heldout(D.caption(key, w))
 
 
+def test_kind_weights_replace_the_default_sampling_weights(heldout_rollout):
+  facts = heldout_rollout.facts
+  near = D.KINDS.index("near")
+  may_say_near = ((D.fact_kind(facts) == near) & ~D.heldout_fact(facts)).any(axis=1)
+  rng = np.random.default_rng(0)
+  default = D.fact_kind(D.sample_facts(rng, facts))
+  only_near = D.fact_kind(D.sample_facts(rng, facts, {"near": 1e9}))
+  no_near = D.fact_kind(D.sample_facts(rng, facts, {"near": 0.0}))
+  assert may_say_near.any() and (default[may_say_near] != near).any()
+  assert (only_near[may_say_near] == near).all() and not (no_near == near).any()
+  with pytest.raises(ValueError, match="fact kinds"):
+    D.sample_facts(rng, facts, {"nearby": 1.0})
+  with pytest.raises(ValueError, match="non-negative"):
+    D.sample_facts(rng, facts, {"near": -1.0})
+
+
 def test_train_rollouts_never_contain_heldout_compositions(env, rollout):
   data = D.generate(rollout, seed=1, num_rollouts=1)
   assert not D.heldout_fact(data.facts).any()

@@ -19,6 +19,8 @@ Any field can be overridden with --config.x=y.
 
 import ml_collections
 
+from experiments import clip_data, launcher_data
+
 # Training steps per size: the larger towers are slower per step, so they get the same
 # number of steps (same data seen) rather than the same wall-clock. On the 2-core machine the
 # train step takes ~0.7 s for S (the bundled model, ~20 min unshared); XS ~0.2 s, M ~1.3 s
@@ -68,6 +70,10 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   # (experiments/clip_data.hard_negatives).
   c.data.relations = "relations" in flags
   c.data.family_weights = ()  # weights of the houses' goal families (find, lift, place); () uniform
+  # Sampling weights of the fact kinds a frame's caption is drawn from (a frame has several
+  # true facts), e.g. --config.data.kind_weights.near=6.0; the defaults are the caption
+  # module's KIND_WEIGHTS.
+  c.data.kind_weights = dict((launcher_data if launcher else clip_data).KIND_WEIGHTS)
   if launcher:
     # Phone screens: 64 phones x 16-step episodes per rollout (1,024 frames), 60% oracle; a
     # pool of 24 rollouts, one replaced every 20 steps. Fewer steps than the Playhouse recipe:

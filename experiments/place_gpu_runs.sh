@@ -10,8 +10,8 @@
 # the one of them with the best held-out Pick-and-place AP comes back as OUT_DIR/best_model.tar.gz
 # (split into 15 MB parts: cat best_model.tar.gz.* | tar -xz).
 # Writes OUT_DIR/offline_pr.json (every model's figures), OUT_DIR/calibration_find.json,
-# OUT_DIR/pretrain_summaries.json
-# (steps, seconds, final loss of each run) and the logs' tails in OUT_DIR/logs.txt.
+# OUT_DIR/pretrain_summaries.json (steps, seconds, final loss of each run) and the logs' tails
+# in OUT_DIR/logs.txt: with the model's parts, 6 files (the device tool brings back 8 at most).
 # SMOKE=1 runs every part in seconds (the `,smoke` recipe, tiny datasets) to check the script.
 # On one H200 (2026-11-26) six pretraining runs side by side took 155-250 s of training each
 # (about 4 min with start-up); scoring took about 20 s per model (compilation included), so the
@@ -67,8 +67,9 @@ calib_flags=()
 # job's config and its threshold rule.
 [ -n "$bundle" ] && timeout -k 20 "$eval_secs" python3 -m experiments.calibrate \
   --config=experiments/configs/playhouse_find.py --models="${bundle#,}" "${calib_flags[@]}" \
-  --out="$out/calibration_find.json" >"$root/calibrate.log" 2>&1 &
+  --out="$root/calibration_find.json" >"$root/calibrate.log" 2>&1 &
 wait
+cp "$root/calibration_find.json" "$out/" 2>/dev/null
 cp "$root/pr/offline_pr.json" "$out/" 2>/dev/null
 python3 - "$root" "$out" <<'PY'
 import json, pathlib, sys
@@ -87,9 +88,10 @@ if pr.exists():
         if not k.startswith("_")}
   print(json.dumps(ap))
   best = max((k for k in ap if k.startswith("b_") and ap[k] is not None), key=ap.get, default=None)
-  (out / "best.txt").write_text(f"{best}\n" if best else "")
+  (root / "best.txt").write_text(f"{best}\n" if best else "")
+  print("best bundle candidate:", best)
 PY
-best=$(cat "$out/best.txt" 2>/dev/null)
+best=$(cat "$root/best.txt" 2>/dev/null)
 if [ -n "$best" ]; then
   tar -czf - -C "$root/$best" model | split -b 15M - "$out/best_model.tar.gz."
 fi

@@ -28,9 +28,8 @@ source "$(dirname "$0")/gpu_runs_lib.sh"
 gpu_runs_start "$out" place_runs  # sets $root
 data_flags=()
 [ "$smoke" = 1 ] && data_flags=(--num_envs=4 --episode_steps=16 --rollouts=1)
-pr() {  # offline_pr with the Pick-and-place reward's negatives, datasets cached in $root/pr
-  python3 -m experiments.offline_pr --out="$root/pr" --extra_negatives "${data_flags[@]}" "$@"
-}
+# offline_pr with each family's run-config negatives, datasets cached in $root/pr
+pr=(python3 -m experiments.offline_pr --out="$root/pr" --extra_negatives "${data_flags[@]}")
 pids=()
 pretrain() {  # name, size and recipe, flags...
   local name=$1 arg=$2
@@ -44,7 +43,7 @@ pretrain() {  # name, size and recipe, flags...
     >"$root/$name.log" 2>&1 &
   pids+=($!)
 }
-pr --models= >"$root/datasets.log" 2>&1 &
+"${pr[@]}" --models= >"$root/datasets.log" 2>&1 &
 pids+=($!)
 pretrain b_S_4000 S,relations --config.num_steps=4000
 pretrain b_S_4000_near6 S,relations --config.num_steps=4000 --config.data.kind_weights.near=6.0
@@ -59,8 +58,7 @@ for m in "$root"/*/model; do
   models="$models,$name=$m"
   [[ $name == b_* ]] && bundle="$bundle,$name=$m"
 done
-timeout -k 20 "$eval_secs" python3 -m experiments.offline_pr --out="$root/pr" --extra_negatives \
-  "${data_flags[@]}" --models="${models#,}" >"$root/offline_pr.log" 2>&1 &
+timeout -k 20 "$eval_secs" "${pr[@]}" --models="${models#,}" >"$root/offline_pr.log" 2>&1 &
 calib_flags=()
 [ "$smoke" = 1 ] && calib_flags=(--num_envs=4 --rollouts=1)
 # The bundle candidates' Find reward where the agent lives (random-walk frames): the main

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
@@ -37,7 +38,7 @@ from ml_collections import config_flags
 from envs.playhouse import Playhouse, PlayhouseConfig
 from experiments import clip_data, distributed, launcher_data, run_io
 from experiments.run_io import Checkpointer, MetricsLogger
-from vlm_rewards import pretrain
+from vlm_rewards import clip, pretrain
 
 
 def make_envs() -> tuple[Playhouse, Playhouse]:
@@ -276,6 +277,28 @@ def clip_size(config: ml_collections.ConfigDict) -> pretrain.ClipSize:
   return dataclasses.replace(size, patch_size=patch)
 
 
+def initial_model(config: ml_collections.ConfigDict):
+  """The model and its starting parameters: a fresh CLIP of `clip_size(config)`, or, with
+  `config.init_from` (a folder, a hub id or "bundled"), that CLIP's architecture and weights,
+  to fine-tune."""
+  if not config.get("init_from", ""):
+    size = clip_size(config)
+    model_config = pretrain.make_clip_config(
+      size, image_size=config.image_size, max_text_length=config.max_text_length
+    )
+    return pretrain.init_model(model_config, seed=config.seed)
+  start = clip.load_clip(config.init_from)
+  if start.image_size != config.image_size or start.max_text_length < config.caption_tokens:
+    raise ValueError(
+      f"Bad config: init_from={config.init_from!r} takes {start.image_size} x "
+      f"{start.image_size} images and {start.max_text_length} text tokens, but "
+      f"image_size={config.image_size} and caption_tokens={config.caption_tokens}; set "
+      "image_size to the model's and caption_tokens at most its text length."
+    )
+  model = transformers.FlaxCLIPModel(start.config, dtype=jnp.float32, _do_init=False)
+  return model, start.params
+
+
 def run(config: ml_collections.ConfigDict) -> dict:
   """Trains, saves `model/` (and `export_dir`), returns the summary (on process 0; None on
   the others)."""
@@ -286,11 +309,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
       f"Bad config: batch_size={config.batch_size} must be a multiple of the {mesh.size} "
       "devices (each takes an equal share of the batch)."
     )
-  size = clip_size(config)
-  model_config = pretrain.make_clip_config(
-    size, image_size=config.image_size, max_text_length=config.max_text_length
-  )
-  model, params = pretrain.init_model(model_config, seed=config.seed)
+  model, params = initial_model(config)
   optimizer = pretrain.make_optimizer(
     config.learning_rate, config.warmup_steps, config.num_steps, config.weight_decay
   )
@@ -324,7 +343,9 @@ def run(config: ml_collections.ConfigDict) -> dict:
     pretrain.save_model(model, state.params, config.export_dir, squash=squash)
   summary = {
     "size": config.size,
-    "preset": vars(size),
+    "init_from": config.get("init_from", ""),
+    "vision": model.config.vision_config.to_diff_dict(),
+    "text": model.config.text_config.to_diff_dict(),
     "num_params": int(sum(x.size for x in jax.tree.leaves(state.params))),
     "steps": int(state.step),
     "batch_size": config.batch_size,

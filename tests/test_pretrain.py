@@ -251,3 +251,21 @@ def test_patch_size_overrides_the_preset_and_must_divide_the_frame():
     config.patch_size = 12
   with pytest.raises(ValueError, match="must divide image_size=64"):
     pretrain_clip.clip_size(config)
+
+
+def test_init_from_starts_from_a_saved_clip_and_refuses_a_mismatched_one(tmp_path):
+  model, params = pretrain.init_model(
+    pretrain.make_clip_config(TINY, max_text_length=MAX_LEN), seed=5
+  )
+  folder = pretrain.save_model(model, params, tmp_path / "clip")
+  config = pretrain_config.get_config("S,smoke")
+  with config.unlocked():
+    config.init_from = str(folder)
+    config.caption_tokens = MAX_LEN
+  started, start_params = pretrain_clip.initial_model(config)
+  assert started.config.vision_config.hidden_size == TINY.vision_width  # not the S preset's
+  jax.tree.map(np.testing.assert_array_equal, params, start_params)  # same tree and values
+  with config.unlocked():
+    config.caption_tokens = MAX_LEN + 1
+  with pytest.raises(ValueError, match="caption_tokens at most its text length"):
+    pretrain_clip.initial_model(config)

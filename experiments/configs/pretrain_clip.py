@@ -40,6 +40,9 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
     f"runs/pretrain_clip/{'family/' if family else ''}{'launcher/' if launcher else ''}"
     f"{'relations/' if 'relations' in flags else ''}{size}"
   )
+  # Fine-tuning: a CLIP to start from (a folder, a hub id or "bundled"); its architecture
+  # and weights replace the size preset's fresh ones ("" trains from scratch).
+  c.init_from = ""
   c.export_dir = ""  # also save the final model here (e.g. vlm_rewards/assets/bundled_clip)
   c.image_size = 64  # the vision tower's square input
   c.patch_size = 0  # the vision tower's patch size; 0 keeps the size preset's (16)

@@ -33,7 +33,7 @@ lint: install-test
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 bench: install-test
-	for b in reward_throughput env_throughput agent_throughput train_throughput; do \
+	for b in reward_throughput env_throughput agent_throughput train_throughput pretrain_batches; do \
 	  $(PY) benchmarks/$$b.py --out benchmarks/results/$$b.json; done
 	$(PY) benchmarks/clip_sizes.py
 

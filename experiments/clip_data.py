@@ -318,4 +318,9 @@ def hard_negatives(rng: np.random.Generator, facts: np.ndarray, chosen: np.ndarr
 def match_matrix(facts: np.ndarray, chosen: np.ndarray) -> np.ndarray:
   """bool[B, C]: caption j (fact chosen[j]) also holds for frame i (C = B captions, or 2B
   with their hard negatives)."""
-  return np.any(facts[:, :, None] == chosen[None, None, :], axis=1)
+  keys, column = np.unique(chosen, return_inverse=True)
+  at = np.minimum(np.searchsorted(keys, facts), len(keys) - 1)  # [B, NF] index into keys
+  found = keys[at] == facts
+  hit = np.zeros((len(facts), len(keys)), bool)
+  hit[np.nonzero(found)[0], at[found]] = True
+  return hit[:, column]

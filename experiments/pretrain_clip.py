@@ -133,21 +133,31 @@ class FramePool:
 
 
 class CaptionTokens:
-  """Tokenises each distinct caption string once."""
+  """Token ids of the caption of (fact key, wording) pairs, each distinct caption tokenised
+  once (`captions`: the caption module, `clip_data` or `launcher_data`)."""
 
-  def __init__(self, max_text_length: int, caption_tokens: int):
+  def __init__(self, captions, max_text_length: int, caption_tokens: int):
+    self.captions = captions
     self.tokenizer = pretrain.load_tokenizer(max_text_length)
     self.length = caption_tokens
-    self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    self.wordings = np.asarray([len(captions.TEMPLATES[k]) for k in captions.KINDS])
+    self.row: dict[tuple[int, int], int] = {}  # (key, wording modulo its kind's) -> row
+    self.ids = np.zeros((0, caption_tokens), np.int32)
+    self.mask = np.zeros((0, caption_tokens), np.int32)
 
-  def __call__(self, captions: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    missing = sorted({c for c in captions if c not in self.cache})
+  def __call__(self, keys: np.ndarray, wording: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    wording = wording % self.wordings[self.captions.fact_kind(keys)]
+    pairs = list(zip(keys.tolist(), wording.tolist(), strict=True))
+    missing = sorted(set(pairs) - self.row.keys())
     if missing:
-      ids, mask = pretrain.tokenize(self.tokenizer, missing, self.length)
+      texts = [self.captions.caption(k, w) for k, w in missing]
+      ids, mask = pretrain.tokenize(self.tokenizer, texts, self.length)
       assert mask[:, -1].max() == 0, "caption_tokens too small: captions were truncated"
-      self.cache.update({c: (i, m) for c, i, m in zip(missing, ids, mask, strict=True)})
-    ids, mask = zip(*(self.cache[c] for c in captions), strict=True)
-    return np.stack(ids), np.stack(mask)
+      self.row.update({pair: len(self.ids) + i for i, pair in enumerate(missing)})
+      self.ids = np.concatenate([self.ids, ids])
+      self.mask = np.concatenate([self.mask, mask])
+    rows = np.fromiter((self.row[p] for p in pairs), np.int64, len(pairs))
+    return self.ids[rows], self.mask[rows]
 
 
 def make_batch(
@@ -170,8 +180,7 @@ def make_batch(
     hard = pool.captions.hard_negatives(rng, facts, chosen)
     chosen = np.concatenate([chosen, np.where(hard >= 0, hard, chosen)])
     wording = np.concatenate([wording, wording])
-  captions = [pool.captions.caption(k, w) for k, w in zip(chosen, wording, strict=True)]
-  ids, mask = tokens(captions)
+  ids, mask = tokens(chosen, wording)
   return {
     "frames": pool.frames[idx],
     "input_ids": ids,
@@ -186,7 +195,7 @@ def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
   if config.data.domain in DOMAINS:  # a bad weight fails before the (slow) frame pool
     clip_data.kind_weight_table(weights, DOMAINS[config.data.domain][0].KIND_WEIGHTS)
   pool = FramePool(config.data, config.seed, config.image_size)
-  tokens = CaptionTokens(config.max_text_length, config.caption_tokens)
+  tokens = CaptionTokens(pool.captions, config.max_text_length, config.caption_tokens)
   rng = np.random.default_rng(config.seed)
   step = 0
   while True:

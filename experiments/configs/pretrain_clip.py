@@ -41,7 +41,8 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
     f"{'relations/' if 'relations' in flags else ''}{size}"
   )
   # Fine-tuning: a CLIP to start from (a folder, a hub id or "bundled"); its architecture
-  # and weights replace the size preset's fresh ones ("" trains from scratch).
+  # and weights replace the size preset's fresh ones ("" trains from scratch). Playhouse
+  # frames are 64 x 64, so it must take 64 x 64 images.
   c.init_from = ""
   c.export_dir = ""  # also save the final model here (e.g. vlm_rewards/assets/bundled_clip)
   c.image_size = 64  # the vision tower's square input

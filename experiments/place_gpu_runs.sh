@@ -33,8 +33,11 @@ source "$(dirname "$0")/gpu_runs_lib.sh"
 gpu_runs_start "$out" place_runs  # sets $root
 data_flags=()
 [ "$smoke" = 1 ] && data_flags=(--num_envs=4 --episode_steps=16 --rollouts=1)
-# offline_pr with each family's run-config negatives, datasets cached in $root/pr
-pr=(python3 -m experiments.offline_pr --out="$root/pr" --extra_negatives "${data_flags[@]}")
+# offline_pr with each family's run-config negatives: every family (datasets cached in
+# $root/pr), and Pick-and-place again on a second dataset seed (in $root/pr4321)
+pr_base=(python3 -m experiments.offline_pr --extra_negatives "${data_flags[@]}")
+pr=("${pr_base[@]}" --out="$root/pr")
+pr2=("${pr_base[@]}" --out="$root/pr4321" --seed=4321 --families=place)
 pids=()
 pretrain() {  # name, size and recipe, flags...
   local name=$1 arg=$2
@@ -48,9 +51,6 @@ pretrain() {  # name, size and recipe, flags...
     >"$root/$name.log" 2>&1 &
   pids+=($!)
 }
-# Pick-and-place again on a second dataset seed
-pr2=(python3 -m experiments.offline_pr --out="$root/pr4321" --seed=4321 --families=place
-  --extra_negatives "${data_flags[@]}")
 "${pr[@]}" --models= >"$root/datasets.log" 2>&1 &
 pids+=($!)
 "${pr2[@]}" --models= >"$root/datasets4321.log" 2>&1 &
@@ -69,19 +69,20 @@ for m in "$root"/*/model; do
   models="$models,$name=$m"
 done
 models=${models#,}
-[ -z "$models" ] && echo "no pretraining run finished in ${secs} s" >&2
-[ -n "$models" ] && timeout -k 20 "$eval_secs" "${pr[@]}" --models="$models" \
-  >"$root/offline_pr.log" 2>&1 &
-[ -n "$models" ] && timeout -k 20 "$eval_secs" "${pr2[@]}" --models="$models" \
-  >"$root/offline_pr4321.log" 2>&1 &
 calib_flags=()
 [ "$smoke" = 1 ] && calib_flags=(--num_envs=4 --rollouts=1)
-# The bundle candidates' Find reward where the agent lives (random-walk frames): the main
-# job's config and its threshold rule.
-[ -n "$models" ] && timeout -k 20 "$eval_secs" python3 -m experiments.calibrate \
-  --config=experiments/configs/playhouse_find.py --models="$models" "${calib_flags[@]}" \
-  --out="$root/calibration_find.json" >"$root/calibrate.log" 2>&1 &
-wait
+if [ -z "$models" ]; then
+  echo "no pretraining run finished in ${secs} s" >&2
+else
+  timeout -k 20 "$eval_secs" "${pr[@]}" --models="$models" >"$root/offline_pr.log" 2>&1 &
+  timeout -k 20 "$eval_secs" "${pr2[@]}" --models="$models" >"$root/offline_pr4321.log" 2>&1 &
+  # Each model's Find reward where the agent lives (random-walk frames): the main job's
+  # config and its threshold rule.
+  timeout -k 20 "$eval_secs" python3 -m experiments.calibrate \
+    --config=experiments/configs/playhouse_find.py --models="$models" "${calib_flags[@]}" \
+    --out="$root/calibration_find.json" >"$root/calibrate.log" 2>&1 &
+  wait
+fi
 cp "$root/calibration_find.json" "$out/" 2>/dev/null
 cp "$root/pr/offline_pr.json" "$out/" 2>/dev/null
 cp "$root/pr4321/offline_pr.json" "$out/offline_pr_place_4321.json" 2>/dev/null

@@ -72,6 +72,19 @@ def env_hash() -> str:
   return hashlib.sha1(b"".join(p.read_bytes() for p in src)).hexdigest()[:10]
 
 
+def dataset_rollouts(env: Playhouse, seed: int, relations: bool = False) -> dict:
+  """{split: clip_data.Rollout} of 60% oracle / 40% random episodes (the flags' sizes), split
+  i from seed + i; `relations` adds the APART facts (the frames are the same)."""
+  cfg = clip_data.RolloutConfig(
+    _ENVS.value, _STEPS.value, oracle_fraction=0.6, epsilon=0.15, relations=relations
+  )
+  rollout = jax.jit(clip_data.make_rollout(env, cfg))
+  return {
+    split: clip_data.generate(rollout, seed + i, _ROLLOUTS.value, heldout=split == "heldout")
+    for i, split in enumerate(SPLITS)
+  }
+
+
 def make_dataset(family: str, seed: int) -> tuple[Playhouse, dict]:
   """Frames, goals and success labels of both splits for one family (deterministic), cached
   in the output directory under a name that records every setting it depends on."""
@@ -83,12 +96,10 @@ def make_dataset(family: str, seed: int) -> tuple[Playhouse, dict]:
   if cache.exists():
     with np.load(cache) as f:
       return env, {s: {k: f[f"{s}/{k}"] for k in ("frames", "goal", "success")} for s in SPLITS}
-  cfg = clip_data.RolloutConfig(_ENVS.value, _STEPS.value, oracle_fraction=0.6, epsilon=0.15)
-  rollout = jax.jit(clip_data.make_rollout(env, cfg))
-  data = {}
-  for i, split in enumerate(SPLITS):
-    r = clip_data.generate(rollout, seed + i, _ROLLOUTS.value, heldout=split == "heldout")
-    data[split] = {"frames": r.frames, "goal": r.goal, "success": r.success}
+  data = {
+    split: {"frames": r.frames, "goal": r.goal, "success": r.success}
+    for split, r in dataset_rollouts(env, seed).items()
+  }
   np.savez(cache, **{f"{s}/{k}": v for s, d in data.items() for k, v in d.items()})
   return env, data
 

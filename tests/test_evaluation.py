@@ -187,3 +187,50 @@ def test_scaling_report_tabulates_sizes_and_correlates_offline_ap_with_online_su
   assert ap["spearman"]["rho"] == pytest.approx(1.0)  # the same order
   assert recall["spearman"]["rho"] == pytest.approx(0.4)  # ranks 1,3,2,4 against 1,2,4,3
   assert (out / "q3.png").stat().st_size > 0
+
+
+def test_place_breakdown_names_each_kind_of_frame_and_the_prompt_that_wins():
+  from envs.playhouse.goals import _noun, pair_phrases  # noqa: PLC0415
+  from experiments import place_breakdown as pb  # noqa: PLC0415 (heavy: the Playhouse and CLIP)
+  from experiments.clip_data import APART, HELD, PAIR, VISIBLE, K  # noqa: PLC0415
+
+  # Target composition 0, reference 1; one frame of each kind, in `KINDS` order.
+  facts = np.full((8, 3), -1)
+  facts[0, 0] = PAIR + 0 * K + 1
+  facts[2, :2] = HELD + 0, VISIBLE + 1
+  facts[3, 0] = HELD + 0
+  facts[4, 0] = HELD + 5
+  facts[5, 0] = APART + 1 * K + 0  # either order
+  facts[6, 0] = VISIBLE + 1
+  facts[7, 0] = VISIBLE + 5
+  success = np.arange(8) < 2
+  zeros = np.zeros(8, int)
+  np.testing.assert_array_equal(pb.frame_kinds(facts, success, zeros, zeros + 1), np.arange(8))
+
+  # pair_index follows the order of the "apart" prompts.
+  phrases = pair_phrases("{a}|{b}")
+  nouns = {c: _noun(*divmod(c, 12)) for c in (0, 1, 5, 107)}
+  for a, b in [(0, 1), (5, 0), (1, 107)]:
+    lo, hi = sorted((a, b))
+    assert phrases[pb.pair_index(a, b)] == f"{nouns[lo]}|{nouns[hi]}"
+
+  # An image embedding equal to one prompt's makes that prompt the winner.
+  rng = np.random.default_rng(0)
+  unit = lambda *shape: (
+    (x := rng.normal(size=(*shape, 64))) / np.linalg.norm(x, axis=-1, keepdims=True)
+  )
+  goal, others, holding, apart = unit(7), unit(7, 2), unit(K), unit(K * (K - 1) // 2)
+  target, ref = np.full(7, 3), np.full(7, 9)
+  image = np.stack(
+    [
+      goal[0],
+      others[1, 1],
+      holding[3],
+      holding[9],
+      holding[50],
+      apart[pb.pair_index(9, 3)],
+      apart[7],
+    ]
+  )
+  got = pb.winners(image, goal, others, holding, apart, target, ref)
+  np.testing.assert_array_equal(got, [0, 1, 2, 2, 3, 4, 5])

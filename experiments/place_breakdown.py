@@ -50,7 +50,8 @@ WINNERS = (
   "holding the target or reference",
   "holding another object",
   "target and reference apart",
-  "another pair apart",
+  "another pair apart, one of them the target or reference",
+  "another pair apart, neither of them",
 )
 
 
@@ -97,6 +98,10 @@ def winners(image, goal, other_goals, holding, apart, target, ref) -> np.ndarray
   pairs = image @ apart.T
   own_apart = pairs[rows, own_pair]
   pairs[rows, own_pair] = -np.inf
+  best_pair = np.argmax(pairs, axis=1)
+  lo, hi = (x[best_pair] for x in np.triu_indices(K, 1))  # the `pair_phrases` order
+  shares = (lo == target) | (lo == ref) | (hi == target) | (hi == ref)
+  best_apart = pairs[rows, best_pair]
   scores = np.stack(
     [
       np.sum(image * goal, axis=-1),
@@ -104,7 +109,8 @@ def winners(image, goal, other_goals, holding, apart, target, ref) -> np.ndarray
       own_held,
       held.max(axis=1),
       own_apart,
-      pairs.max(axis=1),
+      np.where(shares, best_apart, -np.inf),
+      np.where(shares, -np.inf, best_apart),
     ],
     axis=1,
   )

@@ -219,8 +219,8 @@ def test_place_breakdown_names_each_kind_of_frame_and_the_prompt_that_wins():
   unit = lambda *shape: (
     (x := rng.normal(size=(*shape, 64))) / np.linalg.norm(x, axis=-1, keepdims=True)
   )
-  goal, others, holding, apart = unit(7), unit(7, 2), unit(K), unit(K * (K - 1) // 2)
-  target, ref = np.full(7, 3), np.full(7, 9)
+  goal, others, holding, apart = unit(8), unit(8, 2), unit(K), unit(K * (K - 1) // 2)
+  target, ref = np.full(8, 3), np.full(8, 9)
   image = np.stack(
     [
       goal[0],
@@ -229,8 +229,9 @@ def test_place_breakdown_names_each_kind_of_frame_and_the_prompt_that_wins():
       holding[9],
       holding[50],
       apart[pb.pair_index(9, 3)],
-      apart[7],
+      apart[pb.pair_index(50, 9)],
+      apart[pb.pair_index(0, 8)],
     ]
   )
   got = pb.winners(image, goal, others, holding, apart, target, ref)
-  np.testing.assert_array_equal(got, [0, 1, 2, 2, 3, 4, 5])
+  np.testing.assert_array_equal(got, [0, 1, 2, 2, 3, 4, 5, 6])

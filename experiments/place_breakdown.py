@@ -139,10 +139,10 @@ def _winner_counts(w: np.ndarray) -> dict:
   return {name: int(np.sum(w == i)) for i, name in enumerate(WINNERS) if np.any(w == i)}
 
 
-def breakdown(clip, env: Playhouse, data: dict, threshold: float) -> dict:
+def breakdown(clip, env: Playhouse, data: dict, threshold: float, num_negatives: int = 32) -> dict:
   """The report of one CLIP on `data` ({split: clip_data.Rollout with relations facts})."""
   rm = RewardModel(
-    clip, env.goals, num_negatives=32, negatives_seed=0, extra_negatives=PLACE_NEGATIVES
+    clip, env.goals, num_negatives=num_negatives, negatives_seed=0, extra_negatives=PLACE_NEGATIVES
   )
   tables = env.goal_tables
   hold_emb, apart_emb = np.split(np.asarray(rm.extra_negative_emb), [K])
@@ -202,7 +202,9 @@ def main(argv) -> None:
   data = offline_pr.dataset_rollouts(env, offline_pr._SEED.value, relations=True)
   results = {"_dataset": {"seed": offline_pr._SEED.value, "house": offline_pr._HOUSE.value}}
   for name, path in models:
-    results[name] = breakdown(load_clip(path), env, data, _THRESHOLD.value)
+    results[name] = breakdown(
+      load_clip(path), env, data, _THRESHOLD.value, offline_pr._NEGATIVES.value
+    )
   out.parent.mkdir(parents=True, exist_ok=True)
   out.write_text(json.dumps(results, indent=2) + "\n")
   print(json.dumps(results, indent=2))

@@ -30,6 +30,7 @@ import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
+from envs.playhouse.goals import goal_compositions
 from experiments import clip_data, run_io
 from experiments import trainer as trainer_lib
 from vlm_rewards import evaluation
@@ -47,11 +48,7 @@ _MAX_HARD_FIRE = flags.DEFINE_float("max_hard_fire", 0.01, "The rule's hard-nega
 
 def hard_negatives(env, data: clip_data.Rollout) -> np.ndarray:
   """bool[F]: the goal's target is in view and within reach, and the goal is not achieved."""
-  tables = env.goal_tables
-  target = (
-    np.asarray(tables.target_colour)[data.goal] * clip_data.NUM_TYPES
-    + np.asarray(tables.target_type)[data.goal]
-  )
+  target, _ = goal_compositions(env.goal_tables, data.goal)
   near = np.any(data.facts == (clip_data.NEAR + target)[:, None], axis=1)
   return near & ~data.success
 

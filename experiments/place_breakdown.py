@@ -25,6 +25,7 @@ import numpy as np
 from absl import app, flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
+from envs.playhouse.goals import goal_compositions
 from experiments import clip_data, offline_pr, run_io
 from experiments.clip_data import APART, HELD, PAIR, VISIBLE, K
 from experiments.configs.playhouse_place import PLACE_NEGATIVES
@@ -144,7 +145,6 @@ def breakdown(clip, env: Playhouse, data: dict, threshold: float, num_negatives:
   rm = RewardModel(
     clip, env.goals, num_negatives=num_negatives, negatives_seed=0, extra_negatives=PLACE_NEGATIVES
   )
-  tables = env.goal_tables
   hold_emb, apart_emb = np.split(np.asarray(rm.extra_negative_emb), [K])
   goal_emb = np.asarray(rm.goal_emb)
   temperatures = sorted({*offline_pr.TEMPERATURES, round(clip.temperature, 6)})
@@ -161,14 +161,7 @@ def breakdown(clip, env: Playhouse, data: dict, threshold: float, num_negatives:
   report = {"temperature": chosen}
   for split, r in data.items():
     p, y = scores[split][chosen], r.success
-    target = (
-      np.asarray(tables.target_colour)[r.goal] * clip_data.NUM_TYPES
-      + np.asarray(tables.target_type)[r.goal]
-    )
-    ref = (
-      np.asarray(tables.ref_colour)[r.goal] * clip_data.NUM_TYPES
-      + np.asarray(tables.ref_type)[r.goal]
-    )
+    target, ref = goal_compositions(env.goal_tables, r.goal)
     kinds = frame_kinds(r.facts, y, target, ref)
     carrying = (kinds == 2) | (kinds == 3)  # the target held (never a success)
     w = winners(

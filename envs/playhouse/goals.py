@@ -87,6 +87,19 @@ def build_tables(families: tuple[str, ...]) -> tuple[tuple[str, ...], GoalTables
   return tuple(goal_text(*r) for r in rows), tables
 
 
+def goal_compositions(tables: GoalTables, goal_ids) -> tuple[np.ndarray, np.ndarray]:
+  """Target and reference composition ids (colour * num_types + type) of each goal id, int[...]
+  each; the reference is -1 outside Pick-and-place."""
+  goal_ids = np.asarray(goal_ids)
+  target = tables.target_colour[goal_ids] * NUM_TYPES + tables.target_type[goal_ids]
+  ref = np.where(
+    tables.ref_colour[goal_ids] >= 0,
+    tables.ref_colour[goal_ids] * NUM_TYPES + tables.ref_type[goal_ids],
+    -1,
+  )
+  return target, ref
+
+
 def pairwise_near(obj_pos: jax.Array, reach: float) -> jax.Array:
   """bool[N, N]: objects i and j are within `reach` of each other (the diagonal is True)."""
   diff = obj_pos[:, None, :] - obj_pos[None, :, :]

@@ -300,11 +300,16 @@ def hard_negative(keys: np.ndarray) -> np.ndarray:
   return out
 
 
-def hard_negatives(rng: np.random.Generator, facts: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+def hard_negatives(
+  rng: np.random.Generator, facts: np.ndarray, chosen: np.ndarray, identity: float = 0.0
+) -> np.ndarray:
   """One counterfactual caption per frame of `facts` [B, NF] for its `chosen` [B] fact:
   `hard_negative`, except that "holding a" with another object b in view gets "a next to b"
   half the time (carrying a towards b is not having put it there: the Pick-and-place reward's
-  hardest negative). Never a held-out composition; -1 where there is none."""
+  hardest negative), and that a pair caption ("a next to b", "a and b apart") gets, with
+  probability `identity`, the same relation with one of its two objects swapped for another
+  (an object in view where there is one, else any): which two, not only how they rest.
+  Never a held-out composition; -1 where there is none."""
   hard = hard_negative(chosen)
   visible = (facts >= VISIBLE) & (facts < VISIBLE + K) & ~heldout_fact(facts)
   a = chosen - HELD
@@ -312,7 +317,26 @@ def hard_negatives(rng: np.random.Generator, facts: np.ndarray, chosen: np.ndarr
   b = pick_weighted(rng, facts, other.astype(float)) - VISIBLE
   swap = (chosen >= HELD) & (chosen < HELD + K) & other.any(axis=1)
   swap &= rng.uniform(size=len(chosen)) < 0.5
-  return np.where(swap, PAIR + a * K + b, hard)
+  hard = np.where(swap, PAIR + a * K + b, hard)
+  if identity <= 0:
+    return hard
+  # Pair captions: keep the relation, put c in the place of a or of b (c is an object in view
+  # other than the two where there is one, else a trainable composition other than the two).
+  base = np.where(chosen >= APART, APART, PAIR)
+  a, b = np.divmod(np.maximum(chosen - base, 0), K)
+  named = (facts == (VISIBLE + a)[:, None]) | (facts == (VISIBLE + b)[:, None])
+  in_view = visible & ~named
+  trainable = np.flatnonzero(~heldout_compositions())
+  c = rng.choice(trainable, len(chosen))
+  for _ in range(2):  # step past a and b in the trainable list
+    c = np.where(
+      (c == a) | (c == b), trainable[(np.searchsorted(trainable, c) + 1) % len(trainable)], c
+    )
+  c = np.where(in_view.any(axis=1), pick_weighted(rng, facts, in_view.astype(float)) - VISIBLE, c)
+  first = rng.uniform(size=len(chosen)) < 0.5
+  swapped = base + np.where(first, c * K + b, a * K + c)
+  use = (chosen >= PAIR) & (rng.uniform(size=len(chosen)) < identity)
+  return np.where(use, swapped, hard)
 
 
 def match_matrix(facts: np.ndarray, chosen: np.ndarray) -> np.ndarray:

@@ -167,17 +167,19 @@ def make_batch(
   size: int,
   hard_negatives: bool = False,
   kind_weights: Mapping[str, float] | None = None,
+  identity_negatives: float = 0.0,
 ):
   """One training batch: frames, a sampled caption per frame, and the match matrix. With
   `hard_negatives`, `size` more texts: each caption's counterfactual
   (`clip_data.hard_negatives`; the caption itself again where it has none), so `match` is
-  [size, 2 * size]. `kind_weights` replaces the caption module's weights of those fact kinds."""
+  [size, 2 * size]; `identity_negatives` of the pair captions get one object swapped instead.
+  `kind_weights` replaces the caption module's weights of those fact kinds."""
   idx = np.sort(rng.choice(len(pool.frames), size, replace=False))
   facts = pool.facts[idx]
   chosen = pool.captions.sample_facts(rng, facts, kind_weights)
   wording = rng.integers(0, 1 << 16, size)
   if hard_negatives:
-    hard = pool.captions.hard_negatives(rng, facts, chosen)
+    hard = pool.captions.hard_negatives(rng, facts, chosen, identity_negatives)
     chosen = np.concatenate([chosen, np.where(hard >= 0, hard, chosen)])
     wording = np.concatenate([wording, wording])
   ids, mask = tokens(chosen, wording)
@@ -194,13 +196,19 @@ def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
   weights = dict(config.data.get("kind_weights", {}))
   if config.data.domain in DOMAINS:  # a bad weight fails before the (slow) frame pool
     clip_data.kind_weight_table(weights, DOMAINS[config.data.domain][0].KIND_WEIGHTS)
+  identity = config.data.get("identity_negatives", 0.0)
+  if not 0.0 <= identity <= 1.0:
+    raise ValueError(
+      f"Bad config: data.identity_negatives={identity} is the share of pair captions whose "
+      "hard negative swaps an object; give a number in [0, 1]."
+    )
   pool = FramePool(config.data, config.seed, config.image_size)
   tokens = CaptionTokens(pool.captions, config.max_text_length, config.caption_tokens)
   rng = np.random.default_rng(config.seed)
   step = 0
   while True:
     yield make_batch(
-      pool, tokens, rng, config.batch_size, config.data.get("relations", False), weights
+      pool, tokens, rng, config.batch_size, config.data.get("relations", False), weights, identity
     )
     step += 1
     if step % config.data.refresh_every == 0:

@@ -68,6 +68,28 @@ def test_hard_negative_is_the_same_objects_in_the_other_relation():
   assert set(hard[100:]) == {D.FLOOR + a}
 
 
+def test_identity_negatives_swap_one_object_of_a_pair_and_keep_its_relation():
+  train = np.flatnonzero(~heldout_compositions())
+  heldout = int(np.flatnonzero(heldout_compositions())[0])
+  a, b, c = (int(x) for x in train[:3])
+  pair, apart = D.PAIR + a * D.K + b, D.APART + a * D.K + b
+  in_view = [D.VISIBLE + a, D.VISIBLE + b, D.VISIBLE + c, D.VISIBLE + heldout]
+  facts = np.asarray([[pair, *in_view]] * 100 + [[apart, *in_view[:2], -1, -1]] * 100)
+  hard = D.hard_negatives(np.random.default_rng(0), facts, facts[:, 0], identity=1.0)
+  # With c in view, c takes the place of a or of b; the relation stays "next to".
+  assert set(hard[:100]) == {D.PAIR + c * D.K + b, D.PAIR + a * D.K + c}
+  # Nothing else in view: any trainable composition but a and b, still "apart".
+  first, second = np.divmod(hard[100:] - D.APART, D.K)
+  assert ((hard[100:] >= D.APART) & ((first == a) ^ (second == b))).all()
+  others = np.where(first == a, second, first)
+  assert len(set(others)) > 20 and not ({a, b} & set(others))
+  assert not D.heldout_fact(hard).any()
+  # identity=0.5: about half the pair captions keep their counterfactual "a and b apart".
+  hard = D.hard_negatives(np.random.default_rng(0), facts[:100], facts[:100, 0], identity=0.5)
+  assert 30 < (hard == apart).sum() < 70
+  assert set(hard) == {apart, D.PAIR + c * D.K + b, D.PAIR + a * D.K + c}
+
+
 def test_heldout_fact_flags_single_and_pair_facts():
   held = np.flatnonzero(heldout_compositions())
   train = np.flatnonzero(~heldout_compositions())

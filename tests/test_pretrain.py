@@ -238,6 +238,14 @@ def test_family_weights_of_the_wrong_length_are_refused():
     pretrain_clip._playhouse_rollouts(config.data, 64)
 
 
+def test_identity_negatives_outside_0_1_are_refused_before_the_frame_pool():
+  config = pretrain_config.get_config("XS,smoke,relations")
+  with config.unlocked():
+    config.data.identity_negatives = 1.5
+  with pytest.raises(ValueError, match="identity_negatives=1.5"):
+    next(pretrain_clip.caption_batches(config))
+
+
 def test_patch_size_overrides_the_preset_and_must_divide_the_frame():
   config = pretrain_config.get_config("S,smoke")
   assert pretrain_clip.clip_size(config) == pretrain.PRESETS["S"]

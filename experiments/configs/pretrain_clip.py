@@ -73,6 +73,9 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   # apart; held -> on the floor, or next to an object in view) as an extra text of the batch
   # (experiments/clip_data.hard_negatives).
   c.data.relations = "relations" in flags
+  # With relations: the share of pair captions ("a next to b", "a and b apart") whose hard
+  # negative names another object in the place of a or b, instead of the other relation.
+  c.data.identity_negatives = 0.0
   c.data.family_weights = ()  # weights of the houses' goal families (find, lift, place); () uniform
   # Sampling weights of the fact kinds a frame's caption is drawn from (a frame has several
   # true facts), e.g. --config.data.kind_weights.near=6.0; the defaults are the caption

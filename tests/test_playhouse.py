@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from envs.playhouse import Playhouse, PlayhouseConfig
+from envs.playhouse import Playhouse, PlayhouseConfig, geometry
 from envs.playhouse import config as C
-from envs.playhouse.goals import NUM_TYPES, heldout_compositions
+from envs.playhouse.goals import NUM_TYPES, goal_compositions, heldout_compositions
 from envs.playhouse.oracle import make_oracle
 
 CFG = PlayhouseConfig(
@@ -144,6 +144,47 @@ def test_find_success_shows_target_colour(env, rollout):
   for i in np.flatnonzero(np.asarray(solved)):
     diff = np.abs(frames[i] - rgb[i][None, None, :]).max(axis=-1)
     assert (diff <= 40).sum() >= 4, (i, env.goals[goals[i]])
+
+
+def _pixels_shown(env, state, slot) -> jax.Array:
+  """Pixels of object `slot` that the frame of `state` shows (hidden by nothing nearer)."""
+  fwd = geometry.direction(state.heading, env.config.num_headings)
+  behind = state.pos - 3.0 * fwd  # not drawn
+
+  def only(keep):
+    mine = jnp.arange(state.obj_pos.shape[0]) == keep
+    pos = jnp.where(mine[:, None], state.obj_pos, behind[None, :])
+    return env.render(state.replace(obj_pos=pos, held=jnp.where(state.held == keep, keep, -1)))
+
+  solo, bare = only(slot), only(-1)
+  return jnp.sum(jnp.any(solo != bare, -1) & jnp.all(env.render(state) == solo, -1))
+
+
+def place_success_shown(env, rollout, episodes=32):
+  """Pixels of the target and of the reference in the oracle's Pick-and-place success frames."""
+  goals = _goals_of_family(env, C.PLACE, episodes, seed=11)
+  solved, states = rollout(jax.random.split(jax.random.PRNGKey(11), episodes), goals, True)
+
+  target, ref = goal_compositions(env.goal_tables, goals)
+
+  def shown(state, target, ref):
+    comp = state.obj_colour * NUM_TYPES + state.obj_type
+    slot = lambda c: jnp.argmax(comp == c)  # noqa: E731
+    return _pixels_shown(env, state, slot(target)), _pixels_shown(env, state, slot(ref))
+
+  target, ref = jax.jit(jax.vmap(shown))(states, jnp.asarray(target), jnp.asarray(ref))
+  solved = np.asarray(solved)
+  return np.asarray(target)[solved], np.asarray(ref)[solved]
+
+
+def test_place_success_frames_show_both_objects(env, rollout):
+  # The oracle drops the target beside the reference, not in front of it: a frame-based reward
+  # can only judge a pair it sees. Here (32 x 32 frames) the median success frame shows 80
+  # pixels of the reference; with the target dropped 0.6 cells ahead on the line of sight
+  # (before 2026-11-27) it showed 18, and only 56% of the frames showed 15 or more.
+  target, ref = place_success_shown(env, rollout)
+  assert len(ref) >= 28
+  assert np.mean(ref >= 15) >= 0.8 and np.mean(target >= 15) >= 0.8, (target, ref)
 
 
 def test_collisions_stop_movement(env):

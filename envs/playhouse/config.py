@@ -105,7 +105,7 @@ class PlayhouseConfig:
   agent_radius: float = 0.25
   reach: float = 1.5  # Find / grab / Pick-and-place distance
   grab_degrees: float = 40.0  # half-angle of the grab cone
-  drop_distance: float = 0.6
+  drop_distance: float = 1.0  # 0.6 before 2026-11-27 (the dropped object hid what lay behind)
   sprite_layers: int = 2  # nearest sprites composited per screen column
   map_cell_px: int = 8  # top-down map: pixels per cell
 

@@ -2,8 +2,9 @@
 
 `make_oracle(env)` returns `oracle_action(key, state, goal_id) -> int32 action`, jittable and
 vmappable. Plan: Find = walk next to the target and face it; Lift = also grab it (dropping
-anything else first); Pick-and-place = lift the target, walk next to the reference, face it
-and drop. Walking follows a 4-connected shortest path from cell centre to cell centre.
+anything else first); Pick-and-place = lift the target, walk next to the reference, face a
+point beside it (`_PLACE_OFFSET`) and drop. Walking follows a 4-connected shortest path from
+cell centre to cell centre.
 """
 
 import jax
@@ -14,6 +15,11 @@ from envs.playhouse import dynamics, geometry
 from envs.playhouse.env import Playhouse
 from envs.playhouse.state import PlayhouseState
 
+# Pick-and-place: the oracle drops the target towards a point this far beside the reference
+# (cells), so that the two stand side by side in the frame. Facing the reference itself put
+# the target on the line of sight, hiding most of the reference (a frame-based reward then
+# cannot see the relation it is asked to judge).
+_PLACE_OFFSET = 0.4
 _ARRIVED = 1.2  # distance at which the oracle stops walking and turns to face its object
 
 
@@ -97,9 +103,12 @@ def make_oracle(env: Playhouse, sweeps: int | None = None):
       key, state, state.obj_pos[t_slot], jnp.where(grab_ok, C.GRAB, C.NOOP), sweeps, cfg
     )
     _, drop_free = dynamics.drop_point(state, cfg)
-    deliver = _approach(
-      key, state, state.obj_pos[r_slot], jnp.where(drop_free, C.DROP, C.BACKWARD), sweeps, cfg
-    )
+    # Deliver to a point beside the reference (to the agent's left), so that the dropped
+    # target and the reference stand side by side in the frame, not one behind the other.
+    to_ref = state.obj_pos[r_slot] - state.pos
+    left = jnp.stack([to_ref[1], -to_ref[0]]) / jnp.maximum(jnp.linalg.norm(to_ref), 1e-6)
+    beside = state.obj_pos[r_slot] + _PLACE_OFFSET * left
+    deliver = _approach(key, state, beside, jnp.where(drop_free, C.DROP, C.BACKWARD), sweeps, cfg)
     find = _approach(key, state, state.obj_pos[t_slot], C.NOOP, sweeps, cfg)
     lift = jnp.where(holding_other, C.DROP, jnp.where(holding_target, C.NOOP, fetch))
     place = jnp.where(holding_other, C.DROP, jnp.where(holding_target, deliver, fetch))

@@ -55,7 +55,7 @@ def test_resume_checks_the_config_and_records_allowed_changes(tmp_path):
   run_io.Workdir(tmp_path, config).close()
   changed = playhouse_find.get_config("smoke")
   changed.seed, changed.reward.threshold = 1, 0.5
-  with pytest.raises(ValueError, match=r"reward.threshold: 0.7 -> 0.5; seed: 0 -> 1"):
+  with pytest.raises(ValueError, match=r"reward.threshold: 0.9 -> 0.5; seed: 0 -> 1"):
     run_io.Workdir(tmp_path, changed, resume=True)
   longer = playhouse_find.get_config("smoke")
   longer.total_frames *= 2

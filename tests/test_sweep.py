@@ -92,4 +92,4 @@ def test_bad_sweeps_are_refused_with_the_reason(tiny_run, tmp_path):
   with pytest.raises(FileNotFoundError, match="no such file"):
     sweep_lib.load_sweep(tmp_path / "missing.py")
   config = sweep_lib.point_config(tiny_run.config, {"reward.threshold": 0.5, "name": "x"})
-  assert config.reward.threshold == 0.5 and tiny_run.config.reward.threshold == 0.7
+  assert config.reward.threshold == 0.5 and tiny_run.config.reward.threshold == 0.9

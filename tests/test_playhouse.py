@@ -146,8 +146,9 @@ def test_find_success_shows_target_colour(env, rollout):
     assert (diff <= 40).sum() >= 4, (i, env.goals[goals[i]])
 
 
-def _pixels_shown(env, state, slot) -> jax.Array:
-  """Pixels of object `slot` that the frame of `state` shows (hidden by nothing nearer)."""
+def _pixels_shown(env, state, slots) -> jax.Array:
+  """int[len(slots)]: pixels of each object slot that the frame of `state` shows (hidden by
+  nothing nearer): its pixels alone in the house, where the full frame looks the same."""
   fwd = geometry.direction(state.heading, env.config.num_headings)
   behind = state.pos - 3.0 * fwd  # not drawn
 
@@ -156,25 +157,24 @@ def _pixels_shown(env, state, slot) -> jax.Array:
     pos = jnp.where(mine[:, None], state.obj_pos, behind[None, :])
     return env.render(state.replace(obj_pos=pos, held=jnp.where(state.held == keep, keep, -1)))
 
-  solo, bare = only(slot), only(-1)
-  return jnp.sum(jnp.any(solo != bare, -1) & jnp.all(env.render(state) == solo, -1))
+  full, bare = env.render(state), only(-1)
+  solo = jax.vmap(only)(slots)
+  return jnp.sum(jnp.any(solo != bare, -1) & jnp.all(full == solo, -1), axis=(1, 2))
 
 
 def place_success_shown(env, rollout, episodes=32):
   """Pixels of the target and of the reference in the oracle's Pick-and-place success frames."""
   goals = _goals_of_family(env, C.PLACE, episodes, seed=11)
   solved, states = rollout(jax.random.split(jax.random.PRNGKey(11), episodes), goals, True)
-
   target, ref = goal_compositions(env.goal_tables, goals)
 
   def shown(state, target, ref):
     comp = state.obj_colour * NUM_TYPES + state.obj_type
-    slot = lambda c: jnp.argmax(comp == c)  # noqa: E731
-    return _pixels_shown(env, state, slot(target)), _pixels_shown(env, state, slot(ref))
+    slots = jnp.stack([jnp.argmax(comp == target), jnp.argmax(comp == ref)])
+    return _pixels_shown(env, state, slots)
 
-  target, ref = jax.jit(jax.vmap(shown))(states, jnp.asarray(target), jnp.asarray(ref))
-  solved = np.asarray(solved)
-  return np.asarray(target)[solved], np.asarray(ref)[solved]
+  pixels = np.asarray(jax.jit(jax.vmap(shown))(states, jnp.asarray(target), jnp.asarray(ref)))
+  return pixels[np.asarray(solved)].T
 
 
 def test_place_success_frames_show_both_objects(env, rollout):

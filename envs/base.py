@@ -21,6 +21,12 @@ Shapes, for one environment:
   goal(state)                       -> int32 scalar, the episode's goal id
   success(state, goal_id)           -> bool scalar, ground truth of any goal in any state
   truncated(state)                  -> bool scalar, the episode limit is reached
+
+Optional:
+
+  goal_slots          tuple[dict[str, str], ...], per goal the words it names by slot
+                      ({"target": "a red duck", "reference": "a blue mug"}), for reward
+                      prompts built from a goal's own objects (`fill_goal_templates`)
 """
 
 from collections.abc import Mapping
@@ -52,6 +58,34 @@ class Environment(Protocol):
   def success(self, state: State, goal_id: jax.Array) -> jax.Array: ...
 
   def truncated(self, state: State) -> jax.Array: ...
+
+
+def fill_goal_templates(goals, goal_slots, templates) -> tuple[tuple[str, ...], ...]:
+  """Per goal, each template ("holding {target}") filled with that goal's slot words.
+
+  Args:
+    goals: the N goal strings (for error messages).
+    goal_slots: an env's `goal_slots` (N dicts), or None where the env has none.
+    templates: M format strings naming slots.
+
+  Raises ValueError when there are no slots or a goal lacks a slot a template names.
+  """
+  templates = (templates,) if isinstance(templates, str) else tuple(templates)
+  if goal_slots is None:
+    raise ValueError(
+      f"this env's goals have no goal_slots, so the per-goal prompts {templates} cannot be "
+      "filled in; drop reward.goal_negatives for this env."
+    )
+  rows = []
+  for goal, words in zip(goals, goal_slots, strict=True):
+    try:
+      rows.append(tuple(t.format(**words) for t in templates))
+    except (KeyError, IndexError) as e:
+      raise ValueError(
+        f"goal {goal!r} names only the slots {sorted(words)}, but a template of "
+        f"{templates} needs {e}; use those slots (e.g. '{{target}}') or goals that have them."
+      ) from None
+  return tuple(rows)
 
 
 def check_pool(goal_pools: Mapping[str, np.ndarray], pool) -> None:

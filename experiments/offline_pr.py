@@ -11,7 +11,7 @@ is built with that family only, so the task set and the negatives are that famil
 and per goal split (train goals, held-out goals). Each frame is labelled with ground-truth
 success of its episode's goal and scored with Eq. 1 (`RewardModel.goal_probability`, goal
 against K fixed negatives drawn uniformly from the family's other goals, and with
---extra_negatives the fixed prompts of the family's run config); the binary reward
+--extra_negatives the fixed and per-goal prompts of the family's run config); the binary reward
 `p > beta` is swept over beta for the PR curve. The temperature is chosen per model on the
 train goals only (mean AP over families) from the learned one and a small grid.
 Writes `<out>/offline_pr.json` and `<out>/offline_pr.png` (plus one PNG per panel).
@@ -29,9 +29,10 @@ from absl import app, flags
 from PIL import Image
 
 import envs.playhouse as envs_playhouse
+from envs.base import fill_goal_templates
 from envs.playhouse import Playhouse, PlayhouseConfig
 from experiments import clip_data, run_io
-from experiments.configs import playhouse_lift, playhouse_place
+from experiments.configs import playhouse_find, playhouse_lift, playhouse_place
 from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
@@ -56,12 +57,21 @@ _EXTRA = flags.DEFINE_bool(
   "Also contrast each goal with its family's fixed prompts, as the family's run config does "
   "(Lift: configs/playhouse_lift.py, Pick-and-place: configs/playhouse_place.py).",
 )
-# The fixed negatives of each family's run config (`reward.extra_negatives`).
-FAMILY_NEGATIVES = {
-  "find": (),
-  "lift": playhouse_lift.FLOOR_NEGATIVES,
-  "place": playhouse_place.PLACE_NEGATIVES,
-}
+# Each family's run config, whose reward.extra_negatives and reward.goal_negatives
+# --extra_negatives adds.
+FAMILY_CONFIGS = {"find": playhouse_find, "lift": playhouse_lift, "place": playhouse_place}
+
+
+def family_negatives(family: str, env: Playhouse) -> dict:
+  """The RewardModel keywords of `family`'s run-config negatives, for the goals of `env`."""
+  r = FAMILY_CONFIGS[family].get_config().reward
+  own = tuple(r.goal_negatives)
+  return {
+    "extra_negatives": tuple(r.extra_negatives),
+    "goal_negatives": fill_goal_templates(env.goals, env.goal_slots, own) if own else (),
+  }
+
+
 TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 SPLITS = ("train", "heldout")
 
@@ -127,9 +137,9 @@ def evaluate_model(clip, datasets: dict) -> dict:
   curves = {t: {} for t in temperatures}
   for family, (env, data) in datasets.items():
     # K fixed negatives per goal, drawn uniformly from the family's other goals (seed 0)
-    extra = FAMILY_NEGATIVES[family] if _EXTRA.value else ()
+    extra = family_negatives(family, env) if _EXTRA.value else {}
     reward_model = RewardModel(
-      clip, env.goals, num_negatives=_NEGATIVES.value, negatives_seed=0, extra_negatives=extra
+      clip, env.goals, num_negatives=_NEGATIVES.value, negatives_seed=0, **extra
     )
     for split, d in data.items():
       if not d["success"].any():

@@ -2,8 +2,9 @@
 
   python -m experiments.place_breakdown --models=S=runs/pretrain_clip/S/model --out=runs/pr_place
 
-The reward of `configs/playhouse_place.py` (each goal against 32 other goals, "holding <object>"
-for all objects and "<a> and <b> apart" for all pairs) on the oracle-heavy frames of
+The shared-negatives Pick-and-place reward of 2026-11-26 (each goal against 32 other goals,
+"holding <object>" for all objects and "<a> and <b> apart" for all pairs: `PLACE_NEGATIVES`;
+`configs/playhouse_place.py` now uses per-goal prompts instead) on the oracle-heavy frames of
 `experiments.offline_pr` (same flags, same seeds, so the same frames and AP), at the temperature
 offline_pr would choose (best mean train AP). Per goal split it reports:
 
@@ -25,13 +26,15 @@ import numpy as np
 from absl import app, flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
-from envs.playhouse.goals import goal_compositions
+from envs.playhouse.goals import goal_compositions, object_phrases, pair_phrases
 from experiments import clip_data, offline_pr, run_io
 from experiments.clip_data import APART, HELD, PAIR, VISIBLE, K
-from experiments.configs.playhouse_place import PLACE_NEGATIVES
 from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
+
+# Every goal against "holding <a>" (108 objects), then "<a> and <b> apart" (5,778 pairs).
+PLACE_NEGATIVES = object_phrases("holding {a}") + pair_phrases("{a} and {b} apart")
 
 _THRESHOLD = flags.DEFINE_float("threshold", 0.5, "beta at which a frame counts as firing")
 

@@ -30,7 +30,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from agents.types import Agent, AgentInput, Trajectory
 from envs import wrappers
-from envs.base import Environment
+from envs.base import Environment, fill_goal_templates
 from experiments import registry
 from vlm_rewards import rewards as reward_lib
 from vlm_rewards.clip import load_clip
@@ -73,8 +73,10 @@ class Trainer:
   mesh: Mesh
 
 
-def build_reward_model(config: ml_collections.ConfigDict, goals) -> RewardModel:
+def build_reward_model(config: ml_collections.ConfigDict, goals, goal_slots=None) -> RewardModel:
+  """The run's reward model; ``goal_slots`` (the env's, if any) fill reward.goal_negatives."""
   r = config.reward
+  templates = tuple(r.get("goal_negatives", ()))
   clip = load_clip(r.model, dtype=jnp.bfloat16 if r.bf16 else jnp.float32)
   kind = r.source if r.source in ("cosine", "goal_baseline") else "vlm"
   return RewardModel(
@@ -89,12 +91,13 @@ def build_reward_model(config: ml_collections.ConfigDict, goals) -> RewardModel:
     baseline_prompt=r.baseline_prompt,
     alpha=r.alpha,
     extra_negatives=tuple(r.get("extra_negatives", ())),
+    goal_negatives=fill_goal_templates(goals, goal_slots, templates) if templates else (),
   )
 
 
 def make_trainer(config: ml_collections.ConfigDict) -> Trainer:
   env = registry.make_env(config.env)
-  reward_model = build_reward_model(config, env.goals)
+  reward_model = build_reward_model(config, env.goals, getattr(env, "goal_slots", None))
   agent = registry.make_agent(config.agent, env.num_actions, num_updates(config))
   mesh = Mesh(np.array(jax.devices()), ("data",))
   return Trainer(config, env, reward_model, agent, mesh)

@@ -87,6 +87,11 @@ def test_goal_split(env):
   assert not named_held[full.train_goal_ids].any()
   assert named_held[full.heldout_goal_ids].all()
   assert full.goals[0].startswith("Go near") and "next to" in full.goals[-1]
+  for goal, slots in zip(full.goals, full.goal_slots, strict=True):  # the objects each names
+    if "next to" in goal:
+      assert goal == f"Put {slots['target']} next to {slots['reference']}"
+    else:
+      assert set(slots) == {"target"} and goal.endswith(slots["target"])
 
 
 def _reachable(cells, start):

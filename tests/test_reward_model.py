@@ -172,3 +172,42 @@ def test_extra_negatives_join_every_goals_softmax(tiny_clip, model):
   assert np.all(np.asarray(prob) < np.asarray(without))  # more negatives, less mass on the goal
   with pytest.raises(ValueError, match="also goals"):
     RewardModel(tiny_clip, GOALS, extra_negatives=(GOALS[1],))
+
+
+def test_goal_negatives_join_only_their_goals_softmax(tiny_clip, model):
+  own = [(f"holding {g}", "an empty room") for g in GOALS]  # "an empty room" is shared
+  with_own = RewardModel(
+    tiny_clip, GOALS, templates="photo", num_negatives=3, temperature=0.05, goal_negatives=own
+  )
+  assert with_own.goal_negative_ids.shape == (5, 2)
+  assert with_own.goal_negative_emb.shape[0] == 6  # 5 "holding" texts + 1 shared, embedded once
+  frames, goal_ids = _frames(6, seed=4), np.array([0, 1, 2, 3, 4, 2], np.int32)
+  image = np.asarray(tiny_clip.embed_images(frames), np.float64)
+  text = np.asarray(prompts.ensemble_text_embeddings(tiny_clip.embed_text, GOALS, "photo"))
+  rows = [
+    np.concatenate(
+      [
+        text[[g, *model.negative_ids[g]]],
+        prompts.ensemble_text_embeddings(tiny_clip.embed_text, own[g], "photo"),
+      ]
+    )
+    for g in goal_ids
+  ]
+  logits = np.einsum("bd,bkd->bk", image, np.stack(rows)) / 0.05
+  expected = np.exp(logits[:, 0]) / np.exp(logits).sum(1)
+  _, prob = jax.jit(with_own.reward_fn)(with_own.params, frames, goal_ids)
+  np.testing.assert_allclose(prob, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+  "own, message",
+  [
+    ([("x",)] * 4, "has 4 rows but there are 5 goals"),
+    ([("x",)] * 4 + [("x", "y")], "same number"),
+    ([(g,) for g in GOALS], "among its own goal_negatives"),
+    ([("x",)] * 4 + [("",)], "non-empty strings"),
+  ],
+)
+def test_bad_goal_negatives_are_named(tiny_clip, own, message):
+  with pytest.raises(ValueError, match=message):
+    RewardModel(tiny_clip, GOALS, goal_negatives=own)

@@ -137,3 +137,19 @@ def test_every_config_builds_valid_parts(name, arg):
   assert trainer_lib.num_updates(config) >= config.updates_per_call
   env = registry.make_env(config.env)
   registry.make_agent(config.agent, env.num_actions, trainer_lib.num_updates(config))
+
+
+def test_goal_negatives_are_filled_with_each_goals_objects(tiny_clip_dirs):
+  config = tiny_config(tiny_clip_dirs["flax"])
+  config.reward.goal_negatives = ("holding {target}", "{target} far from {reference}")
+  goals = ("Put a red duck next to a blue mug", "Put a blue mug next to a red duck")
+  slots = (
+    {"target": "a red duck", "reference": "a blue mug"},
+    {"target": "a blue mug", "reference": "a red duck"},
+  )
+  model = trainer_lib.build_reward_model(config, goals, slots)
+  np.testing.assert_array_equal(model.goal_negative_ids, [[0, 1], [2, 3]])
+  with pytest.raises(ValueError, match="have no goal_slots"):
+    trainer_lib.build_reward_model(config, goals)
+  with pytest.raises(ValueError, match=r"names only the slots \['target'\]"):
+    trainer_lib.build_reward_model(config, goals, [{"target": "a red duck"}] * 2)

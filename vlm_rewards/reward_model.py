@@ -34,6 +34,8 @@ class RewardParams(NamedTuple):
   negative_ids: jax.Array  # int32 [N, K]
   baseline_emb: jax.Array | None  # float32 [D], for "goal_baseline"
   extra_negative_emb: jax.Array | None = None  # float32 [E, D], negatives of every goal
+  goal_negative_ids: jax.Array | None = None  # int32 [N, M], rows of goal_negative_emb
+  goal_negative_emb: jax.Array | None = None  # float32 [U, D], the distinct goal negatives
 
 
 class RewardOutput(NamedTuple):
@@ -81,6 +83,8 @@ class RewardModel:
     goal_emb: float32 [N, D] goal text embeddings (prompt ensemble over ``templates``).
     extra_negative_emb: float32 [E, D] embeddings of ``extra_negatives`` (same templates), or
       None: texts every goal is contrasted with besides the K other goals.
+    goal_negative_ids, goal_negative_emb: int32 [N, M] and float32 [U, D], or None: the M
+      ``goal_negatives`` of each goal as rows of the U distinct ones' embeddings.
     baseline_emb: float32 [D] baseline prompt embedding, or None.
   """
 
@@ -98,6 +102,7 @@ class RewardModel:
     baseline_prompt: str | None = None,
     alpha: float = 0.5,
     extra_negatives: Sequence[str] = (),
+    goal_negatives: Sequence[Sequence[str]] = (),
   ):
     """Builds the model and embeds every goal once.
 
@@ -116,6 +121,10 @@ class RewardModel:
       extra_negatives: texts filled into the same templates and contrasted with every goal in
         Eq. 1 besides its K goal negatives: what the screen may show that is no goal (the
         launcher's other installed apps, its home screen).
+      goal_negatives: per goal, M texts (the same M for every goal) contrasted with that goal
+        only, besides the above: states of the goal's own objects that are not success
+        ("holding <target>" for "Put <target> next to <reference>"). Texts shared by several
+        goals are embedded once.
     """
     if kind not in KINDS:
       raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
@@ -145,6 +154,37 @@ class RewardModel:
       if self.extra_negatives
       else None
     )
+    self.goal_negative_ids, texts = self._index_goal_negatives(goal_negatives)
+    self.goal_negative_emb = (
+      ensemble_text_embeddings(clip.embed_text, texts, templates) if texts else None
+    )
+
+  def _index_goal_negatives(self, goal_negatives) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """int32 [N, M] ids into the distinct texts of ``goal_negatives`` (first-seen order)."""
+    rows = [tuple(row) for row in goal_negatives]
+    if not rows:
+      return None, ()
+    if len(rows) != len(self.goals):
+      raise ValueError(
+        f"goal_negatives has {len(rows)} rows but there are {len(self.goals)} goals; give one "
+        "row of negative texts per goal, in goal order."
+      )
+    widths = {len(row) for row in rows}
+    if len(widths) != 1 or 0 in widths:
+      raise ValueError(
+        f"every goal needs the same number (>= 1) of goal_negatives, got row lengths "
+        f"{sorted(widths)}: a fixed M keeps the reward's shapes static."
+      )
+    index: dict[str, int] = {}
+    for goal, row in zip(self.goals, rows, strict=True):
+      for text in row:
+        if not isinstance(text, str) or not text.strip():
+          raise ValueError(f"goal {goal!r} has the negative {text!r}; use non-empty strings.")
+        if text == goal:
+          raise ValueError(f"goal {goal!r} is among its own goal_negatives.")
+        index.setdefault(text, len(index))
+    ids = np.array([[index[text] for text in row] for row in rows], np.int32)
+    return ids, tuple(index)
 
   def _draw_negatives(self, num_negatives: int | None, seed: int) -> np.ndarray:
     num_goals = len(self.goals)
@@ -168,6 +208,8 @@ class RewardModel:
       jnp.asarray(self.negative_ids),
       self.baseline_emb,
       self.extra_negative_emb,
+      None if self.goal_negative_ids is None else jnp.asarray(self.goal_negative_ids),
+      self.goal_negative_emb,
     )
 
   @property
@@ -202,6 +244,9 @@ class RewardModel:
   def _probability(self, params: RewardParams, image_emb, goal_ids, temperature=None):
     goal_emb = params.goal_emb[goal_ids]
     negative_emb = params.goal_emb[params.negative_ids[goal_ids]]
+    if params.goal_negative_emb is not None:
+      own = params.goal_negative_emb[params.goal_negative_ids[goal_ids]]  # [B, M, D]
+      negative_emb = jnp.concatenate([negative_emb, own], axis=1)
     temperature = self.temperature if temperature is None else temperature
     return rewards.success_probability(
       image_emb, goal_emb, negative_emb, temperature, params.extra_negative_emb

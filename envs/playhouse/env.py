@@ -58,6 +58,11 @@ class Playhouse:
     return self.goal_tables.ref_type
 
   @property
+  def goal_slots(self) -> tuple[dict[str, str], ...]:
+    """Per goal, the objects it names ({"target": ..., "reference": ...}; `envs.base`)."""
+    return goals.goal_slots(self.goal_tables)
+
+  @property
   def num_goals(self) -> int:
     return len(self.goals)
 

@@ -87,6 +87,20 @@ def build_tables(families: tuple[str, ...]) -> tuple[tuple[str, ...], GoalTables
   return tuple(goal_text(*r) for r in rows), tables
 
 
+def goal_slots(tables: GoalTables) -> tuple[dict[str, str], ...]:
+  """Per goal, the objects it names: {"target": "a red duck"}, plus "reference" for
+  Pick-and-place (the words `envs.base.fill_goal_templates` fills in)."""
+  slots = []
+  for tc, tt, rc, rt in zip(
+    tables.target_colour, tables.target_type, tables.ref_colour, tables.ref_type, strict=True
+  ):
+    words = {"target": _noun(tc, tt)}
+    if rc >= 0:
+      words["reference"] = _noun(rc, rt)
+    slots.append(words)
+  return tuple(slots)
+
+
 def goal_compositions(tables: GoalTables, goal_ids) -> tuple[np.ndarray, np.ndarray]:
   """Target and reference composition ids (colour * num_types + type) of each goal id, int[...]
   each; the reference is -1 outside Pick-and-place."""

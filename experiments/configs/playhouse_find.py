@@ -54,6 +54,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       baseline_prompt="an empty room",  # source=goal_baseline: the house, goal not achieved
       alpha=0.5,
       extra_negatives=(),  # fixed prompts contrasted with every goal besides the negatives
+      goal_negatives=(),  # per-goal prompts filled with the goal's objects ("holding {target}")
     )
   )
   c.agent = ml_collections.ConfigDict(

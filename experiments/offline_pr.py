@@ -54,7 +54,7 @@ _NEGATIVES = flags.DEFINE_integer("num_negatives", 32, "K negatives per goal (Eq
 _EXTRA = flags.DEFINE_bool(
   "extra_negatives",
   False,
-  "Also contrast each goal with its family's fixed prompts, as the family's run config does "
+  "Also contrast each goal with its family's fixed and per-goal prompts, as its run config does "
   "(Lift: configs/playhouse_lift.py, Pick-and-place: configs/playhouse_place.py).",
 )
 # Each family's run config, whose reward.extra_negatives and reward.goal_negatives

@@ -206,6 +206,7 @@ def test_goal_negatives_join_only_their_goals_softmax(tiny_clip, model):
     ([("x",)] * 4 + [("x", "y")], "same number"),
     ([(g,) for g in GOALS], "among its own goal_negatives"),
     ([("x",)] * 4 + [("",)], "non-empty strings"),
+    (["x"] * 5, "bare string"),
   ],
 )
 def test_bad_goal_negatives_are_named(tiny_clip, own, message):

@@ -161,6 +161,11 @@ class RewardModel:
 
   def _index_goal_negatives(self, goal_negatives) -> tuple[np.ndarray | None, tuple[str, ...]]:
     """int32 [N, M] ids into the distinct texts of ``goal_negatives`` (first-seen order)."""
+    if any(isinstance(row, str) for row in goal_negatives):
+      raise ValueError(
+        "goal_negatives must hold one sequence of texts per goal, got a bare string; give "
+        "[('holding a red duck',), ...], one row per goal."
+      )
     rows = [tuple(row) for row in goal_negatives]
     if not rows:
       return None, ()

@@ -45,10 +45,10 @@ study-lift-sizes: install
 	  $(PY) -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:$$s || exit 1; done
 	$(PY) -c "import json, sys; m = json.load(open(sys.argv[1]))['models']; \
 	  sys.exit(any(s not in m for s in sys.argv[2:]))" runs/lift_sizes/calibration.json $(SIZES) \
-	  2>/dev/null || $(PY) -m experiments.calibrate --overwrite \
+	  2>/dev/null || $(PY) -m experiments.analysis.calibrate --overwrite \
 	  --config=experiments/configs/playhouse_lift.py --out=runs/lift_sizes/calibration.json \
 	  --models=$$(for s in $(SIZES); do printf "$$s=runs/pretrain_clip/$$s/model,"; done)
 	$(PY) -m experiments.sweep --config=experiments/configs/playhouse_lift.py \
-	  --sweep=experiments/sweeps/lift_sizes.py --workdir=runs/lift_sizes/sweep
-	$(PY) -m experiments.scaling_report --calibration=runs/lift_sizes/calibration.json \
+	  --sweep=studies/lift_sizes/sweep.py --workdir=runs/lift_sizes/sweep
+	$(PY) -m experiments.analysis.scaling_report --calibration=runs/lift_sizes/calibration.json \
 	  --results=runs/lift_sizes/sweep/results.json --out=runs/lift_sizes/report

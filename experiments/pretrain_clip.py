@@ -2,7 +2,8 @@
 
   python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:S
 
-Frames come from jitted rollouts (`experiments.clip_data`) into a pool in host memory; one
+Frames come from jitted rollouts (`experiments.pretraining.clip_data`) into a pool in host memory;
+one
 rollout's worth of the pool is replaced every `data.refresh_every` steps, so the data keeps
 changing during training. Each batch draws frames without replacement, one true caption per
 frame (never a held-out composition), and the multi-positive `match` matrix of the loss.
@@ -36,7 +37,8 @@ from jax.sharding import Mesh
 from ml_collections import config_flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import clip_data, distributed, launcher_data, run_io
+from experiments import distributed, run_io
+from experiments.pretraining import clip_data, launcher_data
 from experiments.run_io import Checkpointer, MetricsLogger
 from vlm_rewards import clip, pretrain
 

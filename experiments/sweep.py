@@ -1,7 +1,7 @@
 """A grid of training runs, the seeds of each grid point run together in one compiled call.
 
   python -m experiments.sweep --config=experiments/configs/playhouse_lift.py \
-      --config.total_frames=1000000 --sweep=experiments/sweeps/lift_floor.py \
+      --config.total_frames=1000000 --sweep=studies/lift_floor/sweep.py \
       --workdir=runs/sweeps/lift_floor
 
 The sweep file defines `get_sweep()`, returning a dict:

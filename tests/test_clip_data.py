@@ -9,7 +9,7 @@ import pytest
 from envs.playhouse import Playhouse, PlayhouseConfig
 from envs.playhouse import config as C
 from envs.playhouse.goals import heldout_compositions
-from experiments import clip_data as D
+from experiments.pretraining import clip_data as D
 
 SMALL = PlayhouseConfig(grid_size=8, min_rooms=1, max_rooms=1, num_objects=4, num_furniture=1)
 HELDOUT_WORDS = [D.composition_words(c) for c in np.flatnonzero(heldout_compositions())]

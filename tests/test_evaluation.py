@@ -92,7 +92,8 @@ def test_plot_file_and_json_ready_summary(tmp_path):
 
 
 def test_offline_pr_models_default_to_bundled_and_missing_folders_fail_early(tmp_path):
-  from experiments import offline_pr, run_io  # noqa: PLC0415 (heavy: imports the Playhouse and CLIP)
+  from experiments import run_io  # noqa: PLC0415
+  from experiments.analysis import offline_pr  # noqa: PLC0415 (heavy: imports the Playhouse and CLIP)
 
   assert run_io.parse_models(offline_pr._MODELS.default) == [("bundled_S", "bundled")]
   spec = f"S=bundled,mine={tmp_path}"
@@ -174,7 +175,7 @@ def test_scaling_report_tabulates_sizes_and_correlates_offline_ap_with_online_su
   (tmp_path / "c.json").write_text(json.dumps(calibration))
   (tmp_path / "r.json").write_text(json.dumps(results))
   out = tmp_path / "report"
-  command = [sys.executable, "-m", "experiments.scaling_report", f"--out={out}"]
+  command = [sys.executable, "-m", "experiments.analysis.scaling_report", f"--out={out}"]
   command += [f"--calibration={tmp_path / 'c.json'}", f"--results={tmp_path / 'r.json'}"]
   subprocess.run(command, check=True, capture_output=True)
   rows = (out / "fig4.md").read_text().splitlines()[2:]
@@ -191,8 +192,8 @@ def test_scaling_report_tabulates_sizes_and_correlates_offline_ap_with_online_su
 
 def test_place_breakdown_names_each_kind_of_frame_and_the_prompt_that_wins():
   from envs.playhouse.goals import _noun, pair_phrases  # noqa: PLC0415
-  from experiments import place_breakdown as pb  # noqa: PLC0415 (heavy: the Playhouse and CLIP)
-  from experiments.clip_data import APART, HELD, PAIR, VISIBLE, K  # noqa: PLC0415
+  from experiments.pretraining.clip_data import APART, HELD, PAIR, VISIBLE, K  # noqa: PLC0415
+  from studies.place import place_breakdown as pb  # noqa: PLC0415 (heavy: the Playhouse and CLIP)
 
   # Target composition 0, reference 1; one frame of each kind, in `KINDS` order.
   facts = np.full((8, 3), -1)

@@ -22,9 +22,9 @@ from envs.launcher.env import (
   SWIPE_UP,
 )
 from envs.launcher.oracle import solve_steps
-from experiments import launcher_data as LD
 from experiments import registry, trainer
 from experiments.configs import launcher_diverse
+from experiments.pretraining import launcher_data as LD
 from vlm_rewards import prompts
 from vlm_rewards.preprocess import PreprocessConfig, resize
 

@@ -12,7 +12,7 @@ Threshold: 0.9 since 2026-11-27 (0.7 before). The paper gives no beta. The bundl
 now the fine-tuned one (model card), whose learned temperature is sharper (0.048 against
 0.061), so the same frames score higher: on this house's random-walk frames it has precision
 0.75 / recall 0.46 at beta 0.9, as the previous model had 0.67 / 0.43 at 0.7
-(`experiments.calibrate`; neither meets the threshold rule's 0.99 at any beta, so the rule
+(`experiments.analysis.calibrate`; neither meets the threshold rule's 0.99 at any beta, so the rule
 falls back to 0.9). Online, where positives are rarer and the agent seeks whatever the reward
 fires on, a loose beta (0.5 with the first model) gave precision 0.25 and the agent learned to
 trigger the reward from afar (README, "Main job").

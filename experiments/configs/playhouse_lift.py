@@ -10,7 +10,8 @@ other Lift goals, such a frame gives "Lift a blue mug" most of the probability (
 CLIP of 2026-11-24 fired on 31% of them at beta 0.7, and online a third of the VLM's
 successes were such frames). So every Lift goal is also contrasted with the fixed prompts
 "<object> on the floor" for all 108 objects (`FLOOR_NEGATIVES`; the CLIP is trained on such
-captions of near, not held objects: `experiments/clip_data.py`). Beta 0.5, chosen before the
+captions of near, not held objects: `experiments/pretraining/clip_data.py`). Beta 0.5, chosen
+before the
 runs: the smallest of 0.1, 0.2, ... at which the retrained CLIP fires on none of the offline
 near-but-not-held frames (the bundled CLIP fires on 0.7% of them from 0.3 to 0.5; README).
 """

@@ -19,7 +19,7 @@ until 2026-11-27) spread the goal's probability over ~5,900 prompts, and the rew
 fired online. Beta 0.4, chosen by hand from the calibration sweep, is the smallest of 0.1,
 0.2, ... at which random-walk frames fire only twice in 16,384 (37 times at 0.3), with
 oracle-mix precision 0.92, recall 0.10 per frame; the 0.99 precision rule of
-`experiments.calibrate` is met by no beta for this family. No agent has learned the family
+`experiments.analysis.calibrate` is met by no beta for this family. No agent has learned the family
 with it: at 4M frames (33 min on 2 cores) held-out success is 0.02 and 12 of 232 fires were
 successes, while ground truth reaches 0.29 in 4M frames. On that agent's placements the reward
 has AP 0.04-0.15: it was fine-tuned on the oracle's side-by-side view (README, "Per-goal

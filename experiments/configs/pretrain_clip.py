@@ -12,14 +12,15 @@ The argument is a size preset (XS, S, M, L; `vlm_rewards.pretrain.PRESETS`), opt
 followed by `,smoke` for a seconds-long run, `,family` for the shorter recipe of the
 scaling study (every size trained alike; see the bundled model card for why it is shorter),
 `,relations` for the Pick-and-place recipe (see `data.relations`),
-or `,launcher` for the phone domain (`experiments.launcher_data`: launcher screens, their
+or `,launcher` for the phone domain (`experiments.pretraining.launcher_data`: launcher screens,
+their
 own recipe; see the bundled-android model card).
 Any field can be overridden with --config.x=y.
 """
 
 import ml_collections
 
-from experiments import clip_data, launcher_data
+from experiments.pretraining import clip_data, launcher_data
 
 # Training steps per size: the larger towers are slower per step, so they get the same
 # number of steps (same data seen) rather than the same wall-clock. On the 2-core machine the
@@ -71,7 +72,7 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   c.data.small_house_fraction = 0.5  # share of rollouts in the one-room house
   # Pick-and-place recipe: "apart" captions, and each caption's counterfactual (next to <->
   # apart; held -> on the floor, or next to an object in view) as an extra text of the batch
-  # (experiments/clip_data.hard_negatives).
+  # (experiments/pretraining/clip_data.hard_negatives).
   c.data.relations = "relations" in flags
   # With relations: the share of pair captions ("a next to b", "a and b apart") whose hard
   # negative names another object in the place of a or b, instead of the other relation.

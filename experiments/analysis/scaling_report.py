@@ -1,6 +1,6 @@
 """The scaling study's table and Q3 plot, from a calibration file and a sweep's results.
 
-  python -m experiments.scaling_report --calibration=runs/lift_sizes/calibration.json \
+  python -m experiments.analysis.scaling_report --calibration=runs/lift_sizes/calibration.json \
       --results=runs/lift_sizes/sweep/results.json --out=runs/lift_sizes/report
 
 Writes `fig4.md` (per model: its calibrated threshold, offline AP on train and held-out
@@ -19,7 +19,7 @@ import numpy as np
 from absl import app, flags
 from scipy import stats
 
-_CALIBRATION = flags.DEFINE_string("calibration", None, "experiments.calibrate's JSON.")
+_CALIBRATION = flags.DEFINE_string("calibration", None, "experiments.analysis.calibrate's JSON.")
 _RESULTS = flags.DEFINE_string("results", None, "experiments.sweep's results.json.")
 _OUT = flags.DEFINE_string("out", None, "Output folder (fig4.md, q3.png, q3.json).")
 

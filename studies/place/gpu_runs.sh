@@ -4,10 +4,10 @@
 #   0, 1 and 2 (at 4,000 steps the three seeds give held-out Pick-and-place AP 0.22-0.36, mean
 #   0.30, against 0.16-0.25 at 1,500 steps; the seed-0 model fine-tuned 4,000 steps further on
 #   the CPU fell to 0.23-0.25: does length help, or was it the schedule's restart?), then
-#   scores them with `experiments.offline_pr --extra_negatives` (Find, Lift and Pick-and-place,
+#   scores them with `experiments.analysis.offline_pr --extra_negatives` (Find, Lift and Pick-and-place,
 #   each family's run-config negatives, and Pick-and-place again on a second dataset seed,
 #   4321: one dataset moves AP by up to 0.12; the datasets are built while the models train),
-#   and with `experiments.calibrate` on the main job's Find config (precision on random-walk
+#   and with `experiments.analysis.calibrate` on the main job's Find config (precision on random-walk
 #   frames at each beta: a longer-trained CLIP has a sharper learned temperature, so it needs
 #   its own beta there; compare models at equal firing rates, not at the main job's 0.7).
 # Every run has the bundled model's architecture (S, patch 16), so each is a bundle candidate:
@@ -23,19 +23,19 @@
 # (benchmarks/pretrain_batches.py), so 8,000 steps should fit in PRETRAIN_SECONDS=330,
 # but this grid has not run on a GPU: a run that is not done by then is stopped (it saves a
 # checkpoint, not a model) and is not scored. Scoring took about 20 s per model.
-# Usage: bash experiments/place_gpu_runs.sh OUT_DIR [PRETRAIN_SECONDS] [EVAL_SECONDS]
+# Usage: bash studies/place/gpu_runs.sh OUT_DIR [PRETRAIN_SECONDS] [EVAL_SECONDS]
 set -u
 out=${1:?usage: place_gpu_runs.sh OUT_DIR [PRETRAIN_SECONDS] [EVAL_SECONDS]}
 secs=${2:-330}
 eval_secs=${3:-180}
 smoke=${SMOKE:-0}
-source "$(dirname "$0")/gpu_runs_lib.sh"
+source "$(dirname "$0")/../gpu_runs_lib.sh"
 gpu_runs_start "$out" place_runs  # sets $root
 data_flags=()
 [ "$smoke" = 1 ] && data_flags=(--num_envs=4 --episode_steps=16 --rollouts=1)
 # offline_pr with each family's run-config negatives: every family (datasets cached in
 # $root/pr), and Pick-and-place again on a second dataset seed (in $root/pr4321)
-pr_base=(python3 -m experiments.offline_pr --extra_negatives "${data_flags[@]}")
+pr_base=(python3 -m experiments.analysis.offline_pr --extra_negatives "${data_flags[@]}")
 pr=("${pr_base[@]}" --out="$root/pr")
 pr2=("${pr_base[@]}" --out="$root/pr4321" --seed=4321 --families=place)
 pids=()
@@ -75,7 +75,7 @@ else
   timeout -k 20 "$eval_secs" "${pr2[@]}" --models="$models" >"$root/offline_pr4321.log" 2>&1 &
   # Each model's Find reward where the agent lives (random-walk frames): the main job's
   # config and its threshold rule.
-  timeout -k 20 "$eval_secs" python3 -m experiments.calibrate \
+  timeout -k 20 "$eval_secs" python3 -m experiments.analysis.calibrate \
     --config=experiments/configs/playhouse_find.py --models="$models" "${calib_flags[@]}" \
     --out="$root/calibration_find.json" >"$root/calibrate.log" 2>&1 &
   wait

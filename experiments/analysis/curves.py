@@ -1,6 +1,6 @@
 """Learning curves of any runs: one metric against frames, one line per run, and a JSON of them.
 
-  python -m experiments.curves --runs=DIR1,DIR2 --labels=a,b --out=docs/x/curves \\
+  python -m experiments.analysis.curves --runs=DIR1,DIR2 --labels=a,b --out=docs/x/curves \\
       [--metric=eval/heldout_gt_success] [--title=...]
 
 Each DIR is a workdir of `experiments/train.py` or `experiments/sebulba.py` (its metrics.jsonl).

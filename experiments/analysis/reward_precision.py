@@ -1,9 +1,9 @@
 """The reward's precision at online base rates: one run's reward on three fixed datasets.
 
-  python -m experiments.reward_precision --run=runs/sweeps/lift_floor/bundled/seeds_0_1_2 \
+  python -m experiments.analysis.reward_precision --run=runs/sweeps/lift_floor/bundled/seeds_0_1_2 \
       --out=docs/lift/reward_precision.json
 
-The offline datasets of `experiments.offline_pr` are oracle-heavy (a third or more of the
+The offline datasets of `experiments.analysis.offline_pr` are oracle-heavy (a third or more of the
 frames are successes), while an agent's own frames hold few and it seeks whatever fires the
 reward, so offline precision overstates online precision. This scores the run's reward (its
 config: CLIP, negatives, temperature, threshold) on frames of the run's own environment from
@@ -27,9 +27,10 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from experiments import clip_data, run_io
+from experiments import run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
+from experiments.pretraining import clip_data
 from vlm_rewards import evaluation
 
 _RUN = flags.DEFINE_string("run", None, "A training workdir or a sweep group folder.")

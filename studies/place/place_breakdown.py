@@ -1,11 +1,12 @@
 """What the Pick-and-place reward fires on, and what beats the goal where it should fire.
 
-  python -m experiments.place_breakdown --models=S=runs/pretrain_clip/S/model --out=runs/pr_place
+  python -m studies.place.place_breakdown --models=S=runs/pretrain_clip/S/model --out=runs/pr_place
 
 The shared-negatives Pick-and-place reward of 2026-11-26 (each goal against 32 other goals,
 "holding <object>" for all objects and "<a> and <b> apart" for all pairs: `PLACE_NEGATIVES`;
 `configs/playhouse_place.py` now uses per-goal prompts instead) on the oracle-heavy frames of
-`experiments.offline_pr` (same flags, same seeds, so the same frames and AP), at the temperature
+`experiments.analysis.offline_pr` (same flags, same seeds, so the same frames and AP), at the
+temperature
 offline_pr would choose (best mean train AP). Per goal split it reports:
 
   - AP, and AP with every frame whose target is held scored 0: the ceiling of a reward that
@@ -27,8 +28,10 @@ from absl import app, flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
 from envs.playhouse.goals import goal_compositions, object_phrases, pair_phrases
-from experiments import clip_data, offline_pr, run_io
-from experiments.clip_data import APART, HELD, PAIR, VISIBLE, K
+from experiments import run_io
+from experiments.analysis import offline_pr
+from experiments.pretraining import clip_data
+from experiments.pretraining.clip_data import APART, HELD, PAIR, VISIBLE, K
 from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel

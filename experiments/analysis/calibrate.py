@@ -1,6 +1,6 @@
 """One rule for every model's reward threshold (beta), from offline frames of the run's env.
 
-  python -m experiments.calibrate --config=experiments/configs/playhouse_lift.py \
+  python -m experiments.analysis.calibrate --config=experiments/configs/playhouse_lift.py \
       --models=XS=runs/pretrain_clip/XS/model,S=runs/pretrain_clip/S/model \
       --out=runs/lift_sizes/calibration.json
 
@@ -31,8 +31,9 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from envs.playhouse.goals import goal_compositions
-from experiments import clip_data, run_io
+from experiments import run_io
 from experiments import trainer as trainer_lib
+from experiments.pretraining import clip_data
 from vlm_rewards import evaluation
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "The run's config (its reward).")
@@ -65,7 +66,7 @@ def calibrate(config, models, num_envs, rollouts, seed, min_precision, max_hard_
   if not hasattr(env, "goal_tables"):
     raise ValueError(
       f"--config's env ({config.env.name}) is not the Playhouse: the calibration reads goal "
-      "targets and frame facts from the Playhouse state (experiments.clip_data)."
+      "targets and frame facts from the Playhouse state (experiments.pretraining.clip_data)."
     )
   train = {
     "oracle_mix": clip_data.policy_frames(env, num_envs, rollouts, seed, False, 0.6),

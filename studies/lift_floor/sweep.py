@@ -1,7 +1,7 @@
 """Lift with the "<object> on the floor" negatives, 3 seeds per CLIP (issue 13's Lift check).
 
   python -m experiments.sweep --config=experiments/configs/playhouse_lift.py \
-      --config.total_frames=1000000 --sweep=experiments/sweeps/lift_floor.py \
+      --config.total_frames=1000000 --sweep=studies/lift_floor/sweep.py \
       --workdir=runs/sweeps/lift_floor
 
 `bundled`: the bundled CLIP (trained without "on the floor" captions); `S_floor`: the same

@@ -1,6 +1,6 @@
 """Transfer check: a fused-trainer policy from the JAX launcher, run through real android_env.
 
-  python -m experiments.android_transfer --workdir=RUN [--episodes=256] [--envs=16] [--pool=1]
+  python -m studies.android.android_transfer --workdir=RUN [--episodes=256] [--envs=16] [--pool=1]
 
 RUN is a workdir of `experiments/train.py` on the launcher (e.g. `launcher_common.py`). Its
 latest checkpoint's policy plays the same goals twice: in the JAX launcher (the fused trainer's

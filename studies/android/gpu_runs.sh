@@ -2,7 +2,7 @@
 # Android-domain runs on one GPU, all at once (each process takes a tenth of its memory):
 #   common:   Open Common Apps, fused trainer at the `:gpu` scale, to COMMON_FRAMES; its workdir,
 #             checkpoint included, comes back as OUT_DIR/common_run.tar.gz for the transfer
-#             check on the CPU (`experiments/android_transfer.py`);
+#             check on the CPU (`studies/android/android_transfer.py`);
 #   diverse:  Open Diverse Apps at the `:gpu` scale (40M frames, or until SECONDS);
 #   small_*:  the fused trainer at small batches (the scale of the CPU and of a Sebulba learner),
 #             to find settings that learn in fewer frames (small16: 16 and 8 environments to 3M
@@ -14,13 +14,13 @@
 # PARTS (default "common diverse small sebulba") picks which of these run.
 # Every run is stopped by SIGTERM after SECONDS if not done (it saves). Writes OUT_DIR/runs.tar.gz
 # (configs, metrics.jsonl, logs) and OUT_DIR/summary.json (each run's last logged row).
-# Usage: bash experiments/android_gpu_runs.sh OUT_DIR [SECONDS] [COMMON_FRAMES] [ACTORS]
+# Usage: bash studies/android/gpu_runs.sh OUT_DIR [SECONDS] [COMMON_FRAMES] [ACTORS]
 set -u
 out=${1:?usage: android_gpu_runs.sh OUT_DIR [SECONDS] [COMMON_FRAMES] [ACTORS]}
 secs=${2:-300}
 common_frames=${3:-6000000}
 actors=${4:-6}
-source "$(dirname "$0")/gpu_runs_lib.sh"
+source "$(dirname "$0")/../gpu_runs_lib.sh"
 gpu_runs_start "$out" android_runs  # sets $root
 pids=()
 fused() {  # name, config, flags...

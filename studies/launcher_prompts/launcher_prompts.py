@@ -1,8 +1,8 @@
 """The prompt study, offline half (paper Fig. 5): reward precision-recall per goal template on
 a fixed, seeded dataset of launcher trajectories.
 
-  python -m experiments.launcher_prompts [--model=bundled-android] [--task=common]
-      [--out=docs/launcher_prompts] [--overwrite]   # results already in --out: refused without it
+  python -m studies.launcher_prompts.launcher_prompts [--model=bundled-android] [--task=common]
+      [--out=studies/launcher_prompts] [--overwrite]  # results in --out: refused without it
 
 Dataset (deterministic in --seed): phones driven 35% by the scripted oracle with 30% random
 actions (they reach apps often) and 65% by a uniformly random policy (rarely), so the share
@@ -25,7 +25,8 @@ import numpy as np
 from absl import app, flags
 
 from envs.launcher import Launcher, LauncherConfig, apps
-from experiments import launcher_data, run_io
+from experiments import run_io
+from experiments.pretraining import launcher_data
 from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
@@ -43,7 +44,7 @@ _MODEL = flags.DEFINE_string("model", "bundled-android", "CLIP to score with")
 _TASK = flags.DEFINE_enum("task", "common", ["common", "diverse"], "goal set")
 _SEED = flags.DEFINE_integer("seed", 1234, "dataset seed")
 _ROLLOUTS = flags.DEFINE_integer("rollouts", 4, "rollouts of 64 phones x 16 steps per split")
-_OUT = flags.DEFINE_string("out", "docs/launcher_prompts", "output folder")
+_OUT = flags.DEFINE_string("out", "studies/launcher_prompts", "output folder")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "replace the results already in --out")
 _OTHERS = flags.DEFINE_bool(
   "other_screens", True, "also contrast each goal with the phone's other screens (as configs do)"

@@ -4,16 +4,16 @@
 # Open Common Apps, COMMON_FRAMES frames each) and one Open Diverse Apps run, every run stopped
 # by SIGTERM after SECONDS if not done (it saves, and `--resume` continues it). VLM reward only; ground truth
 # measured. Writes OUT_DIR/runs.tar.gz (every run's config and metrics.jsonl) and
-# OUT_DIR/summary.json (each run's last evaluation), which `experiments/launcher_results.py`
+# OUT_DIR/summary.json (each run's last evaluation), which `studies/launcher_gpu/launcher_results.py`
 # turns into the README's tables and plots.
-# Usage: bash experiments/launcher_gpu_runs.sh OUT_DIR [SEEDS] [COMMON_FRAMES] [SECONDS]
+# Usage: bash studies/launcher_gpu/gpu_runs.sh OUT_DIR [SEEDS] [COMMON_FRAMES] [SECONDS]
 set -u
 out=${1:?usage: launcher_gpu_runs.sh OUT_DIR [SEEDS] [COMMON_FRAMES] [SECONDS]}
 seeds=${2:-2}
 frames=${3:-6000000}
 secs=${4:-280}
 extra=${LAUNCHER_EXTRA_FLAGS:-}  # e.g. smaller settings for a trial on the CPU
-source "$(dirname "$0")/gpu_runs_lib.sh"
+source "$(dirname "$0")/../gpu_runs_lib.sh"
 gpu_runs_start "$out" launcher_runs  # sets $root
 pids=()
 for seed in $(seq 0 $((seeds - 1))); do

@@ -1,6 +1,7 @@
 """Captioned launcher screens for contrastive CLIP pretraining (the phone domain).
 
-The counterpart of `experiments.clip_data` for `envs.launcher`: a jitted rollout of a batch
+The counterpart of `experiments.pretraining.clip_data` for `envs.launcher`: a jitted rollout of a
+batch
 of phones (the scripted oracle with random actions mixed in, and random policies) returns per
 frame the screen, resized to the CLIP's square input, and integer facts read from the state:
 
@@ -32,7 +33,7 @@ from envs.launcher import Launcher, LauncherConfig
 from envs.launcher import apps as A
 from envs.launcher import layout as L
 from envs.launcher.oracle import make_oracle
-from experiments import clip_data
+from experiments.pretraining import clip_data
 from vlm_rewards.preprocess import PreprocessConfig, resize
 
 APP, HOME, DRAWER, SWIPE, ICON = 0, A.NUM_APPS, A.NUM_APPS + 1, A.NUM_APPS + 2, A.NUM_APPS + 3

@@ -1,12 +1,12 @@
 """The CLIP-size study on Lift (issue 13; the analogue of the paper's Fig. 4): XS, S, M, L,
-3 seeds each, every size at its own threshold from one rule (`experiments.calibrate`).
+3 seeds each, every size at its own threshold from one rule (`experiments.analysis.calibrate`).
 
   make study-lift-sizes     # pretrain the sizes, calibrate, sweep, aggregate (the whole study)
 
 or its last step alone, once runs/lift_sizes/calibration.json exists:
 
   python -m experiments.sweep --config=experiments/configs/playhouse_lift.py \
-      --sweep=experiments/sweeps/lift_sizes.py --workdir=runs/lift_sizes/sweep
+      --sweep=studies/lift_sizes/sweep.py --workdir=runs/lift_sizes/sweep
 
 The frame budget (500k frames per run) is what the 2-core CPU affords for 12 runs; at paper
 scale on an accelerator change `FRAMES` (and the config's num_envs) only.

@@ -1,12 +1,14 @@
 """Offline precision-recall of the CLIP binary reward (the analogue of Fig. 4, left).
 
-  python -m experiments.offline_pr [--models=bundled_S=bundled,XS=runs/pretrain_clip/XS/model,...]
+  python -m experiments.analysis.offline_pr \
+      [--models=bundled_S=bundled,XS=runs/pretrain_clip/XS/model,...]
 
 The default scores the bundled CLIP only; the other sizes of the family are trained first
 (`run_io.TRAIN_COMMAND`, one run per size).
 
 A fixed, seeded dataset of trajectory frames (oracle and random policies, as in
-`experiments.clip_data`) from the default Playhouse, one dataset per goal family (the house
+`experiments.pretraining.clip_data`) from the default Playhouse, one dataset per goal family
+(the house
 is built with that family only, so the task set and the negatives are that family's goals)
 and per goal split (train goals, held-out goals). Each frame is labelled with ground-truth
 success of its episode's goal and scored with Eq. 1 (`RewardModel.goal_probability`, goal
@@ -31,8 +33,9 @@ from PIL import Image
 import envs.playhouse as envs_playhouse
 from envs.base import fill_goal_templates
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import clip_data, run_io
+from experiments import run_io
 from experiments.configs import playhouse_find, playhouse_lift, playhouse_place
+from experiments.pretraining import clip_data
 from vlm_rewards import evaluation
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel

@@ -1,6 +1,6 @@
-"""Tables and plots of the launcher's RL runs (`experiments/launcher_gpu_runs.sh`).
+"""Tables and plots of the launcher's RL runs (`studies/launcher_gpu/gpu_runs.sh`).
 
-  python -m experiments.launcher_results --runs=RUNS --out=docs/launcher_gpu
+  python -m studies.launcher_gpu.launcher_results --runs=RUNS --out=studies/launcher_gpu
 
 RUNS: the folder `launcher_gpu_runs.sh` prints (its run workdirs), or its OUT_DIR/runs.tar.gz
 unpacked.
@@ -10,7 +10,7 @@ each with its metrics.jsonl) and writes to `--out`:
   results.json  each run's evaluations and training returns, and the prompt study's online
                 table: per template, held-out ground-truth success at the largest frame count
                 that every common run evaluated at (mean, min and max over seeds), beside the
-                offline AP of `experiments/launcher_prompts.py` (docs/launcher_prompts);
+                offline AP of `studies/launcher_prompts/launcher_prompts.py`;
   returns.png   held-out success against frames per template and seed, and the Fig. 3
                 analogue: VLM return against ground-truth return over training.
 It refuses to overwrite an earlier `--out` without `--overwrite`.
@@ -29,9 +29,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 RUNS = flags.DEFINE_string("runs", None, "folder holding the run workdirs", required=True)
-OUT = flags.DEFINE_string("out", "docs/launcher_gpu", "where results.json and returns.png go")
+OUT = flags.DEFINE_string("out", "studies/launcher_gpu", "where results.json and returns.png go")
 OFFLINE = flags.DEFINE_string(
-  "offline", "docs/launcher_prompts/prompts.json", "offline prompt-study results"
+  "offline", "studies/launcher_prompts/prompts.json", "offline prompt-study results"
 )
 OVERWRITE = flags.DEFINE_bool("overwrite", False, "replace earlier results in --out")
 NAME = re.compile(r"(common|diverse)_([a-d])_seed(\d+)$")

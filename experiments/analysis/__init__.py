@@ -1,0 +1,1 @@
+"""Reusable analysis of rewards and runs: offline PR, calibration, reward precision, curves."""

@@ -1,0 +1,1 @@
+"""Captioned environment frames for the in-domain CLIP recipes (pretrain_clip's data)."""

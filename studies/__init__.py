@@ -1,0 +1,1 @@
+"""One study each: scripts, sweep files, results and a README naming commit and hardware."""

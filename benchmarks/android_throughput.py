@@ -22,7 +22,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from envs.android import bridge, simulator  # noqa: E402
-from experiments import sebulba  # noqa: E402
+from envs.launcher import apps  # noqa: E402
+from experiments import registry  # noqa: E402
 from experiments.configs import android_common  # noqa: E402
 
 
@@ -39,7 +40,8 @@ def main():
   p.add_argument("--scale", type=int, default=4, help="screenshot = 120x64 times this")
   args = p.parse_args()
   env = bridge.load_launcher_env(simulator.LauncherSimulatorConfig(scale=args.scale))
-  model = sebulba.reward_model(android_common.get_config())  # the shipped config's reward
+  config = android_common.get_config()  # the shipped config's reward, over its task's apps
+  model = registry.reward_model(config, [apps.APPS[i].name for i in apps.TASKS[config.env.task]])
   task = bridge.OpenAppEnv(env, model, max_steps=10**9, seed=0)
   rng = np.random.default_rng(0)
   actions = rng.integers(0, task.num_actions, args.steps)

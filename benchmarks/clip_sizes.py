@@ -1,8 +1,8 @@
 """Image-tower throughput of the pretraining size presets (frames/s at batch 256), as JSON.
 
 The CPU is shared, so each size is timed several times and the best repeat is reported,
-together with its ratio to a reference ViT (width 128, 4 layers, patch 8), whose absolute
-speed on an idle 2-core machine was about 1,200 frames/s.
+together with its ratio to a reference ViT (width 128, 4 layers, patch 8) timed in the same
+run: the ratio, unlike the absolute speed, survives other users' load.
 
   python benchmarks/clip_sizes.py [--sizes XS,S,M,L] [--batch 256] [--repeats 5]
 """

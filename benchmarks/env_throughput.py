@@ -57,7 +57,11 @@ def _programs(env, batch: int):
       k_act, k_step = jax.random.split(k)
       actions = jax.random.randint(k_act, (batch,), 0, env.num_actions)
       tr = wrappers.transition(env, k_step, state, actions, needs_reset)
-      return (tr.state, ~needs_reset & (tr.success | tr.truncated), tr.pixels), None
+      return (
+        tr.state,
+        wrappers.episode_ends(needs_reset, tr.success, tr.truncated),
+        tr.pixels,
+      ), None
 
     pixels = jnp.zeros((batch,) + env.observation_shape, jnp.uint8)
     return jax.lax.scan(body, (state, needs_reset, pixels), jax.random.split(key, CHUNK))[0]
@@ -68,8 +72,9 @@ def _programs(env, batch: int):
       k_act, k_step = jax.random.split(k)
       actions = jax.random.randint(k_act, (batch,), 0, env.num_actions)
       state = wrappers.advance(env, k_step, state, actions, needs_reset)
-      ended = jax.vmap(lambda s: env.success(s, s.goal) | env.truncated(s))(state)
-      return (state, ~needs_reset & ended), None
+      success = jax.vmap(lambda s: env.success(s, s.goal))(state)
+      done = wrappers.episode_ends(needs_reset, success, jax.vmap(env.truncated)(state))
+      return (state, done), None
 
     return jax.lax.scan(body, (state, needs_reset), jax.random.split(key, CHUNK))[0]
 

@@ -98,17 +98,17 @@ class Unfused:
   """`trainer.train_chunk` as a Python loop over the trainer's public pieces, jitted apart."""
 
   def __init__(self, run: train_lib.Run):
-    t = self.t = run.t
+    trainer = self.trainer = run.t
     self.length = run.config.unroll_length
     self.updates = run.config.updates_per_call
     self.keys = jax.jit(_step_keys, static_argnums=2)
-    self.act = jax.jit(t.agent.act)
-    self.advance = jax.jit(functools.partial(wrappers.advance, t.env))
-    self.observe = jax.jit(jax.vmap(functools.partial(wrappers.observe, t.env)))
-    self.score = jax.jit(t.reward_model.score)
-    self.finish = jax.jit(functools.partial(trainer_lib.finish_step, t))
+    self.act = jax.jit(trainer.agent.act)
+    self.advance = jax.jit(functools.partial(wrappers.advance, trainer.env))
+    self.observe = jax.jit(jax.vmap(functools.partial(wrappers.observe, trainer.env)))
+    self.score = jax.jit(trainer.reward_model.score)
+    self.finish = jax.jit(functools.partial(trainer_lib.finish_step, trainer))
     self.trajectory = jax.jit(trainer_lib.trajectory)
-    self.update_fn = jax.jit(t.agent.update)
+    self.update_fn = jax.jit(trainer.agent.update)
     self.rollout_metrics = jax.jit(trainer_lib.rollout_metrics)
     self.chunk_metrics = jax.jit(trainer_lib.chunk_metrics)
 
@@ -123,7 +123,7 @@ class Unfused:
   def one_update(self, reward_params, state, sync: bool):
     _, pairs = self.keys(state.key, state.update, self.length)
     actor, inputs, outs = state.actor, [], []
-    params = self.t.agent.acting_params(state.agent)
+    params = self.trainer.agent.acting_params(state.agent)
     for step in range(self.length):
       actor, out = self.actor_step(params, reward_params, actor, pairs[step])
       if sync:
@@ -214,17 +214,17 @@ def equivalence(run, unfused):
 
 def breakdown_parts(run, unfused, state):
   """Each part of one update alone, jitted separately: {name: (run, frames per run)}."""
-  t, actor, cfg = run.t, state.actor, run.config
+  trainer, actor, cfg = run.t, state.actor, run.config
   batch, length = cfg.num_envs, cfg.unroll_length
   actions = jnp.zeros(batch, jnp.int32)
   key = jax.random.PRNGKey(1)
 
-  env_step = jax.jit(functools.partial(wrappers.transition, t.env))
-  render = jax.jit(jax.vmap(t.env.render))
+  env_step = jax.jit(functools.partial(wrappers.transition, trainer.env))
+  render = jax.jit(jax.vmap(trainer.env.render))
   pixels = actor.inputs.pixels
-  goals = jax.vmap(t.env.goal)(actor.env_state)
-  params = t.agent.acting_params(state.agent)
-  whole_step = jax.jit(functools.partial(trainer_lib.actor_step, run.t))
+  goals = jax.vmap(trainer.env.goal)(actor.env_state)
+  params = trainer.agent.acting_params(state.agent)
+  whole_step = jax.jit(functools.partial(trainer_lib.actor_step, trainer))
   parts = {
     "env_step_render": (env_step, (key, actor.env_state, actions, actor.needs_reset)),
     "env_step_only": (unfused.advance, (key, actor.env_state, actions, actor.needs_reset)),

@@ -27,14 +27,20 @@ Optional:
   goal_slots          tuple[dict[str, str], ...], per goal the words it names by slot
                       ({"target": "a red duck", "reference": "a blue mug"}), for reward
                       prompts built from a goal's own objects (`fill_goal_templates`)
+
+`HostEnvBatch` is the contract of environments that live on the host instead (android_env's
+emulators), stepped a batch at a time by a Sebulba actor (`experiments/sebulba.py`).
 """
 
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+if TYPE_CHECKING:  # envs.wrappers builds on this module
+  from envs.wrappers import Transition
 
 State = Any
 
@@ -58,6 +64,40 @@ class Environment(Protocol):
   def success(self, state: State, goal_id: jax.Array) -> jax.Array: ...
 
   def truncated(self, state: State) -> jax.Array: ...
+
+
+@runtime_checkable
+class HostEnvBatch(Protocol):
+  """B environments that one Sebulba actor steps on the host, a batch at a time.
+
+  The batch only moves environments; the actor applies the episode rules of `envs.wrappers`
+  (which step ends an episode) and says, through `needs_reset`, where the next step starts a
+  new episode instead, so that an episode's final frame is scored before the reset.
+
+    num_envs, goals, num_actions     B; goal strings (goal id = index); discrete actions
+    frame_shape                      (H, W, 3) of the uint8 frames
+    goal_slots                       optional, as `Environment.goal_slots`
+    begin()                          -> Transition [B]: new episodes in every environment
+    step(actions, needs_reset)       -> Transition [B]: each environment acts (int32[B]), or
+                                        starts a new episode where needs_reset (bool[B])
+    close()                          releases the environments; after an error the actor
+                                        closes its batch and builds a new one
+
+  The `envs.wrappers.Transition` holds the new frames, goal ids, ground-truth success (a
+  measurement, never a reward) and `truncated` (the episode limit is reached); its `state`
+  is zeros[B]: a host batch keeps its own state.
+  """
+
+  num_envs: int
+  goals: tuple[str, ...]
+  num_actions: int
+  frame_shape: tuple[int, int, int]
+
+  def begin(self) -> "Transition": ...
+
+  def step(self, actions, needs_reset) -> "Transition": ...
+
+  def close(self) -> None: ...
 
 
 def fill_goal_templates(goals, goal_slots, templates) -> tuple[tuple[str, ...], ...]:

@@ -1,4 +1,4 @@
-"""Episode mechanics over the environment contract (`envs.base`), and a dm_env adapter.
+"""Episode mechanics over the environment contract (`envs.base`), and dm_env episodes.
 
 The mechanics let a reward model score the frame that ends an episode, with one render per
 step and no second branch of the environment:
@@ -15,9 +15,10 @@ step and no second branch of the environment:
   - `done` marks either end, so that the next step resets (`needs_reset`);
   - `first` is the network's reset flag: true for the first frame of an episode.
 
-These are pure `jax.numpy` functions, so the fused trainer (`experiments.trainer`) and a
-host-side actor loop over any environment that resets on the step after an end (an
-android_env or `DmEnvAdapter` episode) apply the same rules.
+These are pure `jax.numpy` functions, so the fused trainer (`experiments.trainer`), a
+host-side actor loop over any environment that resets on the step after an end, and the
+dm_env environments (`dm_env_step`: `GroundTruthDmEnv` here, the android bridge's
+`OpenAppEnv`) apply the same rules; this module is their only implementation.
 """
 
 from typing import Any, NamedTuple
@@ -113,6 +114,12 @@ class EpisodeStep(NamedTuple):
   stats: EpisodeStats  # the episode so far, this step included (the finished one where done)
 
 
+def episode_ends(needs_reset: jax.Array, terminal: jax.Array, truncated: jax.Array) -> jax.Array:
+  """bool[B]: the step ended an episode (its reward ended it, or the episode limit), so the
+  next step resets. The reset step itself ends nothing, whatever its new state shows."""
+  return ~needs_reset & (terminal | truncated)
+
+
 def episode_step(
   stats: EpisodeStats,
   needs_reset: jax.Array,
@@ -146,7 +153,7 @@ def episode_step(
     reward=jnp.where(valid, reward, 0.0),
     discount=jnp.where(valid & ~terminal, gamma, 0.0),
     mask=valid.astype(jnp.float32),
-    done=valid & (terminal | truncated),
+    done=episode_ends(needs_reset, terminal, truncated),
     first=needs_reset,
     tracked=jnp.where(valid, tracked, 0.0),
     success=valid & success,
@@ -154,12 +161,51 @@ def episode_step(
   )
 
 
-class DmEnvAdapter(dm_env.Environment):
-  """Host-side `dm_env.Environment` around a contract env, rewarded by ground truth.
+@jax.jit
+def _one_step(stats: EpisodeStats, reward, terminal, truncated, success) -> EpisodeStep:
+  """`episode_step` of one dm_env environment: never a reset step (dm_env resets explicitly),
+  and gamma 1, since a dm_env discount is the environment's (the agent applies its own)."""
+  one = lambda x: jnp.reshape(x, (1,))
+  return episode_step(
+    stats, jnp.zeros(1, bool), one(reward), one(terminal), one(truncated), one(success), 1.0
+  )
+
+
+def dm_env_step(
+  stats: EpisodeStats, observation, reward, terminal: bool, truncated: bool, success: bool
+) -> tuple[EpisodeStats, dm_env.TimeStep]:
+  """The episode rules for one step of one host-side dm_env environment.
+
+  Args:
+    stats: the episode's statistics before this step (`initial_stats(1)` after a reset).
+    observation: the new observation, passed through to the TimeStep.
+    reward: the reward of the new observation.
+    terminal: the reward ends the episode: a LAST step with discount 0.
+    truncated: the episode limit is reached: a LAST step with discount 1 (bootstrap there).
+    success: ground truth of the goal in the new state (measured into the statistics only).
+
+  Returns:
+    The statistics with this step, and its `dm_env.TimeStep` (MID or LAST).
+  """
+  step = _one_step(
+    stats,
+    np.float32(reward),
+    np.bool_(terminal),
+    np.bool_(truncated),
+    np.bool_(success),
+  )
+  kind = dm_env.StepType.LAST if bool(step.done[0]) else dm_env.StepType.MID
+  timestep = dm_env.TimeStep(kind, np.float32(step.reward[0]), float(step.discount[0]), observation)
+  return step.stats, timestep
+
+
+class GroundTruthDmEnv(dm_env.Environment):
+  """Host-side `dm_env.Environment` around a contract env, rewarded by ground truth rather than
+  a VLM: a baseline and a test harness (the VLM-rewarded dm_env is `envs.android.bridge`'s).
 
   Observations are dicts {"pixels": uint8[H, W, 3], "goal": int32}; the reward is 1.0 when the
   goal holds, which ends the episode (discount 0); the episode limit truncates it (discount 1).
-  Goals are drawn from `env.goal_pools[pool]`.
+  Goals are drawn from `env.goal_pools[pool]`. `episode` holds the running statistics.
   """
 
   def __init__(self, env: Environment, seed: int = 0, pool: int = 0):
@@ -169,30 +215,29 @@ class DmEnvAdapter(dm_env.Environment):
     self._step = jax.jit(lambda k, s, a: observe(env, env.step_state(k, s, a)))
     self._state = None
     self._needs_reset = True
+    self.episode = initial_stats(1)
 
-  def _obs(self, t: Transition):
-    return {"pixels": np.asarray(t.pixels), "goal": np.asarray(t.goal, np.int32)}
+  def _obs(self, tr: Transition):
+    return {"pixels": np.asarray(tr.pixels), "goal": np.asarray(tr.goal, np.int32)}
 
   def reset(self) -> dm_env.TimeStep:
     self._key, k = jax.random.split(self._key)
-    t = self._reset(k)
-    self._state, self._needs_reset = t.state, False
-    return dm_env.restart(self._obs(t))
+    tr = self._reset(k)
+    self._state, self._needs_reset, self.episode = tr.state, False, initial_stats(1)
+    return dm_env.restart(self._obs(tr))
 
   def step(self, action) -> dm_env.TimeStep:
     if self._needs_reset:
       return self.reset()
     self._key, k = jax.random.split(self._key)
-    t = self._step(k, self._state, jnp.int32(action))
-    self._state = t.state
-    obs, reward = self._obs(t), np.float32(t.success)
-    if bool(t.success):
-      self._needs_reset = True
-      return dm_env.termination(reward, obs)
-    if bool(t.truncated):
-      self._needs_reset = True
-      return dm_env.truncation(reward, obs)
-    return dm_env.transition(reward, obs)
+    tr = self._step(k, self._state, jnp.int32(action))
+    self._state = tr.state
+    success = bool(tr.success)
+    self.episode, timestep = dm_env_step(
+      self.episode, self._obs(tr), float(success), success, bool(tr.truncated), success
+    )
+    self._needs_reset = timestep.last()
+    return timestep
 
   @property
   def state(self):

@@ -1,20 +1,26 @@
-"""Environments and agents by the names that configs give them (`env.name`, `agent.name`).
+"""Environments, host environments and agents by the names that configs give them.
 
-The one module that knows every concrete environment and agent; the trainer asks it for an
-`envs.base.Environment` and an `agents.types.Agent`. To add one, add a factory here, or name
-it in the config by import path, `"package.module:factory"`, without touching this file
-(tests also add theirs to `ENVS` / `AGENTS` for the length of a test).
+The one module that knows every concrete environment and agent. The fused trainer asks it for
+an `envs.base.Environment` (`make_env`) and an `agents.types.Agent` (`make_agent`); Sebulba
+(experiments/sebulba.py) asks it for each actor's `envs.base.HostEnvBatch` (`make_host_envs`).
+To add one, add a factory here, or name it in the config by import path,
+`"package.module:factory"`, without touching this file (tests also add theirs to `ENVS` /
+`HOST_ENVS` / `AGENTS` for the length of a test). In a Sebulba config an import path names a
+host-env factory; a JAX environment runs there by its `ENVS` name, stepped on the host.
 """
 
+import functools
 import importlib
+import json
 from collections.abc import Callable
 
 import ml_collections
 
 from agents import impala, networks
 from agents.types import Agent
-from envs.base import Environment
-from envs.launcher import Launcher, LauncherConfig
+from envs import host
+from envs.base import Environment, HostEnvBatch
+from envs.launcher import Launcher, LauncherConfig, apps, layout
 from envs.playhouse import Playhouse, PlayhouseConfig
 
 
@@ -32,8 +38,60 @@ def _impala(config: ml_collections.ConfigDict, num_actions: int, num_updates: in
   return impala.make_agent(network, learner)
 
 
+def host_seed(config: ml_collections.ConfigDict, actor: int, restarts: int, i: int = 0) -> int:
+  """The seed of environment `i` of actor `actor`'s batch after `restarts` rebuilds: every
+  environment of a run, and every rebuild of it, draws its own episodes."""
+  return config.seed * 100_003 + max(actor, 0) * 1009 + i * 7 + restarts * 100_000_007
+
+
+def jax_host_envs(config: ml_collections.ConfigDict, actor: int, restarts: int) -> HostEnvBatch:
+  """The config's JAX environment (`ENVS`) on the host, `sebulba.envs_per_actor` episodes."""
+  env = _jax_env(config.env.to_json())  # one object for all actors: one compilation
+  return host.JaxEnvBatch(env, config.sebulba.envs_per_actor, host_seed(config, actor, restarts))
+
+
+@functools.lru_cache(maxsize=4)
+def _jax_env(env_config_json: str) -> Environment:
+  return make_env(ml_collections.ConfigDict(json.loads(env_config_json)))
+
+
+def _android(config: ml_collections.ConfigDict, actor: int, restarts: int, load) -> HostEnvBatch:
+  """android_env `OpenAppEnv`s: "Open <app>" for the apps of `env.task`, ground truth from the
+  foreground activity; `load(env config, seed)` gives each one's android_env."""
+  from envs.android import bridge  # android_env is imported by android runs only
+
+  e = config.env
+  model = reward_model(config, [apps.APPS[i].name for i in apps.TASKS[e.task]])
+  envs = []
+  for i in range(config.sebulba.envs_per_actor):
+    seed = host_seed(config, actor, restarts, i)
+    envs.append(bridge.OpenAppEnv(load(e, seed), model, max_steps=e.max_steps, seed=seed))
+  return host.HostEnvs(envs, frame_shape=(layout.H, layout.W, 3), name=f"actor-{actor}")
+
+
+def _load_simulator(e: ml_collections.ConfigDict, seed: int):
+  from envs.android import bridge, simulator
+
+  sim = simulator.LauncherSimulatorConfig(scale=e.scale, seed=seed, pool=e.pool)
+  return bridge.load_launcher_env(sim)
+
+
+def _load_emulator(e: ml_collections.ConfigDict, seed: int):
+  from envs.android import bridge
+
+  del seed  # the emulator's layout is the AVD's
+  return bridge.load_emulator_env(e.avd_name, sdk_root=e.sdk_root, task=e.task)
+
+
 # env factory(**config.env without "name") -> Environment
 ENVS: dict[str, Callable[..., Environment]] = {"playhouse": _playhouse, "launcher": _launcher}
+# host-env factory(config, actor, restarts) -> HostEnvBatch of config.sebulba.envs_per_actor
+# environments; `restarts` counts the actor's rebuilds after environment errors. Every name of
+# `ENVS` is one too (`jax_host_envs`): a JAX environment stepped on the host.
+HOST_ENVS: dict[str, Callable[..., HostEnvBatch]] = {
+  "android_launcher": functools.partial(_android, load=_load_simulator),  # our simulator
+  "android_emulator": functools.partial(_android, load=_load_emulator),  # a real AVD
+}
 # agent factory(config.agent, num_actions, num_updates) -> Agent; num_updates is the horizon
 # of learning-rate schedules.
 AGENTS: dict[str, Callable[..., Agent]] = {"impala": _impala}
@@ -59,5 +117,28 @@ def make_env(config: ml_collections.ConfigDict) -> Environment:
   return _factory(ENVS, "env", config.get("name"))(**settings)
 
 
+def make_host_envs(config: ml_collections.ConfigDict, actor: int, restarts: int) -> HostEnvBatch:
+  """Sebulba actor `actor`'s environments for the run's config (`env.name`: a name of
+  `HOST_ENVS` or `ENVS`, or the import path of a host-env factory)."""
+  table = {**dict.fromkeys(ENVS, jax_host_envs), **HOST_ENVS}
+  return _factory(table, "env", config.env.get("name"))(config, actor, restarts)
+
+
 def make_agent(config: ml_collections.ConfigDict, num_actions: int, num_updates: int) -> Agent:
   return _factory(AGENTS, "agent", config.get("name"))(config, num_actions, num_updates)
+
+
+def reward_model(config: ml_collections.ConfigDict, goals, goal_slots=None):
+  """The config's reward model over `goals` (`experiments.trainer.build_reward_model`), built
+  once per process, so that host environments that score frames themselves (`OpenAppEnv`)
+  and Sebulba's actors share one CLIP."""
+  return _reward_model(config.to_json(), json.dumps([list(goals), goal_slots]))
+
+
+@functools.lru_cache(maxsize=4)
+def _reward_model(config_json: str, goals_json: str):
+  from experiments import trainer  # it imports this module
+
+  goals, goal_slots = json.loads(goals_json)
+  config = ml_collections.ConfigDict(json.loads(config_json))
+  return trainer.build_reward_model(config, goals, goal_slots)

@@ -4,20 +4,20 @@
   python -m experiments.sebulba --config=experiments/configs/android_common.py:smoke --workdir=DIR
 
 For environments that live on the host (android_env: emulators, or our launcher simulator
-through the real package), where the fused one-compiled-step trainer cannot run. The layout of
-Stoix's and Cleanba's Sebulba:
+through the real package), where the fused one-compiled-step trainer cannot run. Sebulba knows
+no particular environment: each actor's batch is an `envs.base.HostEnvBatch` that
+`experiments.registry.make_host_envs` builds from the config's `env.name` (android_env's
+`OpenAppEnv`s, or any JAX environment stepped on the host), and the goals, frame shape and
+action count come from that batch. The layout of Stoix's and Cleanba's Sebulba:
 
 * `num_actors` actor threads, each stepping its own batch of `envs_per_actor` host
-  environments: `OpenAppEnv`s through android_env (`HostEnvs`, one thread per environment), or
-  the JAX launcher on the host CPU, stepped by the actor in one jitted call (`JaxEnvBatch`,
-  env.name "launcher", for runs at the launcher's own speed). Per step the
-  actor runs the policy on the device for its whole batch (`agent.act`), steps its
-  environments on the host, then scores all the new screenshots with the CLIP at once and
-  applies the episode rules with the fused trainer's own `trainer.finish_step` (same reward,
-  termination on reward, truncation at the step limit, reset on the step after an episode
-  end). After `unroll_length` steps it builds the learner's trajectory with
-  `trainer.trajectory` and puts it in a bounded queue (an actor blocks when the learner is
-  behind, so no data is dropped and memory is bounded).
+  environments. Per step the actor runs the policy on the device for its whole batch
+  (`agent.act`), steps its environments on the host, then scores all the new frames with the
+  CLIP at once and applies the episode rules with the fused trainer's own
+  `trainer.finish_step` (same reward, termination on reward, truncation at the step limit,
+  reset on the step after an episode end). After `unroll_length` steps it builds the
+  learner's trajectory with `trainer.trajectory` and puts it in a bounded queue (an actor
+  blocks when the learner is behind, so no data is dropped and memory is bounded).
 * The learner (the main thread) takes trajectories in arrival order and applies
   `agent.update`, the function the fused trainer applies, jitted once; then it publishes the
   new acting parameters, which actors pick up at their next rollout. Acting parameters may lag
@@ -31,12 +31,11 @@ Workdir as the fused trainer's (`experiments/run_io.py`): config.json, metrics.j
 TensorBoard events, checkpoints of the agent state (`--resume` continues from the latest; host
 environments start fresh episodes, so a resumed run is not bit-identical the way a fused run
 is), returns.png (VLM against ground-truth return of the training episodes), and a progress
-bar, and train.gif (the last whole episodes of actor 0's first environment). Ground truth (the
-foreground activity over adb) is measured, never given to the learner.
+bar, and train.gif (the last whole episodes of actor 0's first environment). Ground truth (for
+android_env, the foreground activity over adb) is measured, never given to the learner.
 """
 
 import collections
-import concurrent.futures
 import dataclasses
 import functools
 import json
@@ -57,14 +56,10 @@ from jax.sharding import Mesh
 from tqdm import tqdm
 
 from envs import wrappers
-from envs.launcher import apps, layout
-from envs.launcher import env as launcher_env
-from experiments import registry, run_io
+from envs.base import HostEnvBatch
+from experiments import flags_lib, registry, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
-
-FRAME_SHAPE = (layout.H, layout.W, 3)  # what OpenAppEnv gives the agent
-OpenAppEnvActions = launcher_env.Launcher.num_actions
 
 
 class ParamsBox:
@@ -101,106 +96,57 @@ def make_agent(config: ml_collections.ConfigDict, num_actions: int):
   return registry.make_agent(config.agent, num_actions, num_updates(config))
 
 
-def make_trainer(config: ml_collections.ConfigDict, num_actions: int):
-  """The fused trainer's pieces (reward model, agent) for host environments (no JAX env)."""
+def make_trainer(config: ml_collections.ConfigDict, goals, num_actions: int, goal_slots=None):
+  """The fused trainer's pieces (reward model, agent) for host environments of these goals
+  and actions (the trainer holds no JAX env)."""
   mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
-  agent = make_agent(config, num_actions)
-  return trainer_lib.Trainer(config, None, reward_model(config), agent, mesh)
+  reward_model = registry.reward_model(config, goals, goal_slots)
+  return trainer_lib.Trainer(config, None, reward_model, make_agent(config, num_actions), mesh)
 
 
-class HostEnvs:
-  """A batch of host environments (`begin()` / `act(action)`, e.g. `OpenAppEnv`) stepped
-  concurrently, one thread each: an environment mostly waits (on a device, or android_env's
-  pauses), and waiting releases Python's lock."""
-
-  def __init__(self, envs, name: str = "host-envs"):
-    self.envs = list(envs)
-    self._pool = concurrent.futures.ThreadPoolExecutor(len(self.envs), name)
-
-  def begin(self) -> wrappers.Transition:
-    """Starts an episode in every environment."""
-    return _transition(self._pool.map(lambda env: (*env.begin(), False), self.envs))
-
-  def step(self, actions, needs_reset) -> wrappers.Transition:
-    """Steps every environment, or resets those whose last step ended an episode."""
-
-    def one(env, action, reset):
-      if reset:
-        return (*env.begin(), False)  # frame, goal, success, not truncated
-      frame, success, ended = env.act(int(action))
-      return frame, env.goal, success, ended
-
-    return _transition(self._pool.map(one, self.envs, np.asarray(actions), np.asarray(needs_reset)))
-
-  def close(self) -> None:
-    for env in self.envs:
-      try:
-        env.close()
-      except Exception:  # a broken environment may not close cleanly
-        logging.exception("Closing an environment failed")
-    self._pool.shutdown(wait=False)
+def check_envs(config: ml_collections.ConfigDict, envs: HostEnvBatch) -> None:
+  """Raises ValueError unless `envs` is a host-env batch of the config's size."""
+  if not isinstance(envs, HostEnvBatch):
+    raise ValueError(
+      f"env.name={config.env.get('name')!r} gave a {type(envs).__name__}, not an "
+      "envs.base.HostEnvBatch (num_envs, goals, num_actions, frame_shape, begin, step, close)."
+    )
+  if envs.num_envs != config.sebulba.envs_per_actor:
+    raise ValueError(
+      f"env.name={config.env.get('name')!r} built {envs.num_envs} environments for an actor, "
+      f"but sebulba.envs_per_actor={config.sebulba.envs_per_actor}."
+    )
 
 
-def _transition(steps) -> wrappers.Transition:
-  frames, goals, success, truncated = zip(*steps, strict=True)
-  return wrappers.Transition(
-    state=jnp.zeros(len(frames), jnp.int32),  # host environments keep their own state
-    pixels=jnp.asarray(np.stack(frames)),
-    goal=jnp.asarray(goals, jnp.int32),
-    success=jnp.asarray(success, bool),
-    truncated=jnp.asarray(truncated, bool),
+def _describe(envs: HostEnvBatch) -> str:
+  """What the learner's compilation depends on in a batch, as a cache key."""
+  slots = getattr(envs, "goal_slots", None)
+  return json.dumps(
+    dict(
+      goals=list(envs.goals),
+      goal_slots=None if slots is None else list(slots),
+      num_actions=int(envs.num_actions),
+      frame_shape=[int(n) for n in envs.frame_shape],
+    )
   )
 
 
-class JaxEnvBatch:
-  """A batch of a JAX environment's episodes (the launcher of `envs/launcher/`) on the host:
-  its state lives on the host CPU and the actor thread steps it, one jitted call per step,
-  outside the learner's compilation (the fused trainer's own env code, without android_env's
-  per-environment Python). Frames go to the default device (the policy's and the CLIP's), as
-  any host environment's do."""
-
-  def __init__(self, env_config: ml_collections.ConfigDict, batch: int, seed: int):
-    self._reset, self._step = _jax_env_fns(env_config.to_json(), batch)
-    self._host, self._device = jax.devices("cpu")[0], jax.devices()[0]
-    self._key, self._state = jax.device_put(jax.random.PRNGKey(seed), self._host), None
-
-  def begin(self) -> wrappers.Transition:
-    self._key, key = jax.random.split(self._key)
-    return self._observed(self._reset(key))
-
-  def step(self, actions, needs_reset) -> wrappers.Transition:
-    self._key, key = jax.random.split(self._key)
-    actions, needs_reset = jax.device_put((actions, needs_reset), self._host)
-    return self._observed(self._step(key, self._state, actions, needs_reset))
-
-  def _observed(self, tr: wrappers.Transition) -> wrappers.Transition:
-    self._state = tr.state  # stays on the host
-    return jax.device_put(tr._replace(state=jnp.zeros(len(tr.goal), jnp.int32)), self._device)
-
-  def close(self) -> None:
-    self._state = None
-
-
-@functools.lru_cache(maxsize=4)
-def _jax_env_fns(env_config_json: str, batch: int):
-  """(reset, transition) of a JAX env config, jitted once for all actors (training goals)."""
-  env = registry.make_env(ml_collections.ConfigDict(json.loads(env_config_json)))
-  reset = jax.jit(functools.partial(wrappers.reset, env, batch=batch))
-  return reset, jax.jit(functools.partial(wrappers.transition, env))
-
-
 class Actor(threading.Thread):
-  """One actor thread: a batch of host environments, the policy and the reward on the device."""
+  """One actor thread: a batch of host environments, the policy and the reward on the device.
+
+  `make_envs(index, restarts)` builds its batch, anew after each environment error; `envs`,
+  if given, is the batch it starts with.
+  """
 
   RECORDED_STEPS = 96  # the last steps of the first environment, kept for the run's GIF
 
-  def __init__(self, index, t, make_envs, params, rollouts, stop, fns, errors):
+  def __init__(self, index, trainer, make_envs, params, rollouts, stop, fns, errors, envs=None):
     super().__init__(name=f"actor-{index}", daemon=True)
-    self.index, self.t, self.make_envs, self.fns = index, t, make_envs, fns
+    self.index, self.trainer, self.make_envs, self.fns = index, trainer, make_envs, fns
     self.params, self.rollouts, self.stop, self.errors = params, rollouts, stop, errors
-    self.key = jax.random.fold_in(jax.random.key(t.config.seed), 1000 + index)
+    self.key = jax.random.fold_in(jax.random.key(trainer.config.seed), 1000 + index)
     self.restarts = 0
-    self.envs = None
+    self.envs = envs
     # (frame, goal, VLM reward, ground truth, first step of an episode) of environment 0.
     self.recent = collections.deque(maxlen=self.RECORDED_STEPS)
 
@@ -225,14 +171,15 @@ class Actor(threading.Thread):
     self.envs = None
 
   def _run_envs(self) -> None:
-    self.envs = self.make_envs(self.index, self.restarts)
-    rp = self.t.reward_model.params
+    if self.envs is None:
+      self.envs = self.make_envs(self.index, self.restarts)
+    rp = self.trainer.reward_model.params
     actor = self.fns["init"](rp, self.envs.begin())
     while not self.stop.is_set():
       params, version = self.params.get()
       initial_inputs, initial_core = actor.inputs, actor.core_state
       steps, seen = [], []
-      for _ in range(self.t.config.unroll_length):
+      for _ in range(self.trainer.config.unroll_length):
         self.key, key = jax.random.split(self.key)
         action, core = self.fns["act"](params, key, actor.inputs, actor.core_state)
         tr = self.envs.step(action.actions, actor.needs_reset)
@@ -255,23 +202,26 @@ class Actor(threading.Thread):
 
 
 @functools.lru_cache(maxsize=1)
-def _compiled(config_json: str):
-  """(trainer, actor functions, learner update) of a config, kept for the next `train` of the
-  same config in this process (a resume), so that nothing compiles twice."""
-  t = make_trainer(ml_collections.ConfigDict(json.loads(config_json)), OpenAppEnvActions)
-  return t, actor_functions(t), learner_update(t.agent)
+def _compiled(config_json: str, envs_json: str):
+  """(trainer, actor functions, learner update) of a config and its host environments
+  (`_describe`), kept for the next `train` of the same run in this process (a resume), so that
+  nothing compiles twice."""
+  e = json.loads(envs_json)
+  config = ml_collections.ConfigDict(json.loads(config_json))
+  trainer = make_trainer(config, e["goals"], e["num_actions"], e["goal_slots"])
+  return trainer, actor_functions(trainer), learner_update(trainer.agent)
 
 
-def actor_functions(t) -> dict[str, Callable]:
+def actor_functions(trainer) -> dict[str, Callable]:
   """The jitted pieces every actor shares (compiled once for the batch size)."""
 
   def finish(rp, actor, tr, actions, logits, core):
-    score = t.reward_model.score(rp, tr.pixels, tr.goal)
-    return trainer_lib.finish_step(t, rp, actor, tr, actions, logits, core, score)
+    score = trainer.reward_model.score(rp, tr.pixels, tr.goal)
+    return trainer_lib.finish_step(trainer, rp, actor, tr, actions, logits, core, score)
 
   return {
-    "init": jax.jit(functools.partial(trainer_lib.initial_actor, t)),
-    "act": jax.jit(t.agent.act),
+    "init": jax.jit(functools.partial(trainer_lib.initial_actor, trainer)),
+    "act": jax.jit(trainer.agent.act),
     "finish": jax.jit(finish),
     "trajectory": jax.jit(trainer_lib.trajectory),
     "metrics": jax.jit(trainer_lib.rollout_metrics),
@@ -294,39 +244,82 @@ def train(
 ):
   """Runs (or resumes) a Sebulba run; returns (agent state, logged rows).
 
-  `stop_after_updates` ends the run early (as if interrupted, with a checkpoint) after that
-  many updates in total, counting those before a resume.
-
-  `make_envs(actor_index, restart_count) -> list of host environments` (default: the
-  config's, `make_env_factory`). Stops after the config's number of updates, on SIGTERM /
-  SIGINT (saving a checkpoint), or after `sebulba.max_actor_restarts` environment errors.
+  `make_envs(actor_index, restart_count) -> envs.base.HostEnvBatch` (default: the config's,
+  `registry.make_host_envs`). Actor 0's first batch is built here, before anything else: its
+  goals, actions and frame shape fix the reward model and the agent. Stops after the config's
+  number of updates, on SIGTERM / SIGINT (saving a checkpoint), or after
+  `sebulba.max_actor_restarts` environment errors. `stop_after_updates` ends the run early (as
+  if interrupted, with a checkpoint) after that many updates in total, counting those before a
+  resume.
   """
   workdir = pathlib.Path(workdir)
-  make_envs = make_envs or make_env_factory(config)
-  t, fns, update = _compiled(config.to_json())
-  owner = run_io.Workdir(workdir, config, resume=resume, restart=restart)
-  checkpointer = run_io.Checkpointer(workdir, keep=config.checkpoints_to_keep, clean_partial=resume)
-  s = config.sebulba
-  agent_state = t.agent.init(jax.random.key(config.seed), _example_inputs(t, fns, config))
-  start = 0
-  if resume:
-    start, agent_state = checkpointer.restore(jax.eval_shape(lambda: agent_state))
-  logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None)
-  total = num_updates(config)
-  params = ParamsBox(t.agent.acting_params(agent_state), start)
-  rollouts, stop, errors = queue.Queue(maxsize=s.queue_size), threading.Event(), queue.Queue()
-  actors = [
-    Actor(i, t, make_envs, params, rollouts, stop, fns, errors) for i in range(s.num_actors)
-  ]
-  for a in actors:
-    a.start()
-  frames_per_update = s.envs_per_actor * config.unroll_length
-  sums, lags, tick, update_no = [], [], time.perf_counter(), start
-  signals = run_io.StopSignals()  # a second signal exits at once
+  make_envs = make_envs or functools.partial(registry.make_host_envs, config)
+  first = make_envs(0, 0)
+  s, actors, stop = config.sebulba, [], threading.Event()
+  owner = checkpointer = logger = None
   try:
-    with signals, tqdm(total=total, initial=start, desc="sebulba", unit="update") as bar:
-      end = total if stop_after_updates is None else min(total, stop_after_updates)
-      while update_no < end and signals.signum is None:
+    check_envs(config, first)
+    trainer, fns, update = _compiled(config.to_json(), _describe(first))
+    owner = run_io.Workdir(workdir, config, resume=resume, restart=restart)
+    checkpointer = run_io.Checkpointer(
+      workdir, keep=config.checkpoints_to_keep, clean_partial=resume
+    )
+    agent_state = trainer.agent.init(
+      jax.random.key(config.seed), _example_inputs(trainer, fns, first)
+    )
+    start = 0
+    if resume:
+      start, agent_state = checkpointer.restore(jax.eval_shape(lambda: agent_state))
+    logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None)
+    params = ParamsBox(trainer.agent.acting_params(agent_state), start)
+    rollouts, errors = queue.Queue(maxsize=s.queue_size), queue.Queue()
+    actors = [
+      Actor(i, trainer, make_envs, params, rollouts, stop, fns, errors, first if i == 0 else None)
+      for i in range(s.num_actors)
+    ]
+    for a in actors:
+      a.start()
+    learner = _Learner(config, trainer, update, params, logger, checkpointer)
+    with run_io.StopSignals() as signals:  # a second signal exits at once
+      agent_state = learner.run(
+        agent_state, start, actors, rollouts, errors, signals, stop_after_updates
+      )
+  finally:
+    stop.set()
+    for a in actors:
+      a.join(timeout=30)
+      a.close()
+    if not actors:
+      first.close()
+    for resource in (logger, checkpointer, owner):
+      if resource is not None:
+        resource.close()
+  rows = run_io.read_metrics(logger.path)
+  if rows:
+    run_io.plot_returns(rows, workdir / "returns.png")
+  write_gif(actors[0].recent, trainer.reward_model.goals, workdir / "train.gif")
+  if signals.signum is not None:
+    print(f"Stopped at update {learner.update_no}; continue with --resume.", file=sys.stderr)
+  return agent_state, rows
+
+
+class _Learner:
+  """The learner's loop on the main thread: updates, parameter publishing, metrics rows and
+  checkpoints."""
+
+  def __init__(self, config, trainer, update, params: ParamsBox, logger, checkpointer):
+    self.config, self.trainer, self.update, self.params = config, trainer, update, params
+    self.logger, self.checkpointer = logger, checkpointer
+    self.update_no = 0
+
+  def run(self, agent_state, start, actors, rollouts, errors, signals, stop_after_updates):
+    config, s = self.config, self.config.sebulba
+    total = num_updates(config)
+    end = total if stop_after_updates is None else min(total, stop_after_updates)
+    frames_per_update = s.envs_per_actor * config.unroll_length
+    sums, lags, tick, self.update_no = [], [], time.perf_counter(), start
+    with tqdm(total=total, initial=start, desc="sebulba", unit="update") as bar:
+      while self.update_no < end and signals.signum is None:
         restarts = sum(a.restarts for a in actors)
         if restarts > s.max_actor_restarts:
           raise RuntimeError(
@@ -337,47 +330,39 @@ def train(
           rollout = rollouts.get(timeout=1.0)
         except queue.Empty:
           continue
-        new_state, learn = update(agent_state, rollout.trajectory)
-        when = f"at update {update_no + 1}; the update was discarded"
-        train_lib.check_loss(
-          {"loss": float(learn["loss"])}, config.max_abs_loss, when, checkpointer
-        )
-        agent_state, update_no = new_state, update_no + 1
-        params.set(t.agent.acting_params(agent_state), update_no)
-        sums.append({**learn, **rollout.metrics})
-        lags.append(update_no - 1 - rollout.params_version)
+        agent_state, metrics = self._apply(agent_state, rollout)
+        sums.append(metrics)
+        lags.append(self.update_no - 1 - rollout.params_version)
         bar.update(1)
-        if update_no % s.log_every_updates == 0 or update_no == total:
-          metrics = jax.device_get(trainer_lib.chunk_metrics(_stack(sums)))
-          row = trainer_lib.summarise({k: float(v) for k, v in metrics.items()})
+        if self.update_no % s.log_every_updates == 0 or self.update_no == total:
+          chunk = jax.device_get(trainer_lib.chunk_metrics(_stack(sums)))
+          row = trainer_lib.summarise({k: float(v) for k, v in chunk.items()})
           now = time.perf_counter()
           row.update(
-            frames=update_no * frames_per_update,
+            frames=self.update_no * frames_per_update,
             fps=len(sums) * frames_per_update / (now - tick),
             policy_lag=float(np.mean(lags)),
             actor_restarts=float(sum(a.restarts for a in actors)),
           )
-          logger.write(update_no, row)
+          self.logger.write(self.update_no, row)
           sums, lags, tick = [], [], now
-        if update_no % s.checkpoint_every_updates == 0:
-          checkpointer.save(update_no, agent_state)
-    if checkpointer.latest_step() != update_no:
-      checkpointer.save(update_no, agent_state)
-  finally:
-    stop.set()
-    for a in actors:
-      a.join(timeout=30)
-      a.close()
-    logger.close()
-    checkpointer.close()
-    owner.close()
-  rows = run_io.read_metrics(logger.path)
-  if rows:
-    run_io.plot_returns(rows, workdir / "returns.png")
-  write_gif(actors[0].recent, t.reward_model.goals, workdir / "train.gif")
-  if signals.signum is not None:
-    print(f"Stopped at update {update_no}; continue with --resume.", file=sys.stderr)
-  return agent_state, rows
+        if self.update_no % s.checkpoint_every_updates == 0:
+          self.checkpointer.save(self.update_no, agent_state)
+    if self.checkpointer.latest_step() != self.update_no:
+      self.checkpointer.save(self.update_no, agent_state)
+    return agent_state
+
+  def _apply(self, agent_state, rollout: Rollout):
+    """One update on a rollout; the new acting parameters go to the actors. Returns the new
+    state and the update's and rollout's metrics."""
+    new_state, learn = self.update(agent_state, rollout.trajectory)
+    when = f"at update {self.update_no + 1}; the update was discarded"
+    train_lib.check_loss(
+      {"loss": float(learn["loss"])}, self.config.max_abs_loss, when, self.checkpointer
+    )
+    self.update_no += 1
+    self.params.set(self.trainer.agent.acting_params(new_state), self.update_no)
+    return new_state, {**learn, **rollout.metrics}
 
 
 def write_gif(recent, goals, path) -> None:
@@ -406,78 +391,29 @@ def _last(errors: queue.Queue):
   return last
 
 
-def _example_inputs(t, fns, config):
-  """An AgentInput [B] of the right shapes for the agent's init (blank frames)."""
-  batch = config.sebulba.envs_per_actor
+def _example_inputs(trainer, fns, envs: HostEnvBatch):
+  """An AgentInput [B] of the batch's shapes for the agent's init (blank frames)."""
+  batch = envs.num_envs
   tr = wrappers.Transition(
     state=jnp.zeros(batch, jnp.int32),
-    pixels=jnp.zeros((batch, *FRAME_SHAPE), jnp.uint8),
+    pixels=jnp.zeros((batch, *envs.frame_shape), jnp.uint8),
     goal=jnp.zeros(batch, jnp.int32),
     success=jnp.zeros(batch, bool),
     truncated=jnp.zeros(batch, bool),
   )
-  return fns["init"](t.reward_model.params, tr).inputs
-
-
-def make_env_factory(config: ml_collections.ConfigDict) -> Callable:
-  """`make_envs(actor, restarts) -> HostEnvs | JaxEnvBatch` for the config's `env`:
-  android_launcher or android_emulator (android_env, `HostEnvs` of `OpenAppEnv`), or launcher
-  (the JAX launcher itself, `JaxEnvBatch`)."""
-  e, batch = config.env, config.sebulba.envs_per_actor
-
-  def seed(actor: int, restarts: int, i: int = 0) -> int:
-    return config.seed * 100_003 + max(actor, 0) * 1009 + i * 7 + restarts * 100_000_007
-
-  if e.name == "launcher":
-    goals = tuple(apps.APPS[i].name for i in apps.TASKS[e.task])
-    assert goals == tuple(reward_model(config).goals), "goal ids must mean the same apps"
-    return lambda actor, restarts: JaxEnvBatch(e, batch, seed(actor, restarts))
-  if e.name not in ("android_launcher", "android_emulator"):
-    raise ValueError(
-      "env.name must be 'android_launcher', 'android_emulator' or 'launcher' for Sebulba, "
-      f"got {e.name!r}"
-    )
-  from envs.android import bridge, simulator  # noqa: PLC0415
-
-  def make_envs(actor: int, restarts: int):
-    model, envs = reward_model(config), []
-    for i in range(batch):
-      if e.name == "android_launcher":
-        sim = simulator.LauncherSimulatorConfig(
-          scale=e.scale, seed=seed(actor, restarts, i), pool=e.pool
-        )
-        android = bridge.load_launcher_env(sim)
-      else:
-        android = bridge.load_emulator_env(e.avd_name, sdk_root=e.sdk_root, task=e.task)
-      envs.append(
-        bridge.OpenAppEnv(android, model, max_steps=e.max_steps, seed=seed(actor, restarts, i))
-      )
-    return HostEnvs(envs, f"actor-{actor}")
-
-  return make_envs
-
-
-def reward_model(config: ml_collections.ConfigDict):
-  """The config's reward model over the goals of `env.task` (built once per config)."""
-  return _reward_model(config.to_json())
-
-
-@functools.lru_cache(maxsize=4)
-def _reward_model(config_json: str):
-  config = ml_collections.ConfigDict(json.loads(config_json))
-  goals = [apps.APPS[i].name for i in apps.TASKS[config.env.task]]
-  return trainer_lib.build_reward_model(config, goals)
+  return fns["init"](trainer.reward_model.params, tr).inputs
 
 
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   py_logging.getLogger("absl").setLevel(py_logging.WARNING)
-  f = flags.FLAGS  # --config, --workdir, --resume, --restart: experiments.train's flags
-  if f.workdir is None:
+  f = flags_lib  # --config, --workdir, --resume, --restart: shared with experiments/train.py
+  if f.WORKDIR.value is None:
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
-  train(f.config, f.workdir, resume=f.resume, restart=f.restart)
+  train(f.CONFIG.value, f.WORKDIR.value, resume=f.RESUME.value, restart=f.RESTART.value)
 
 
 if __name__ == "__main__":
+  flags.mark_flag_as_required("config")
   app.run(main)

@@ -23,18 +23,10 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 from jax.sharding import NamedSharding, PartitionSpec
-from ml_collections import config_flags
 from tqdm import tqdm
 
-from experiments import distributed, run_io
+from experiments import distributed, flags_lib, run_io
 from experiments import trainer as trainer_lib
-
-_CONFIG = config_flags.DEFINE_config_file("config", None, "Path to a config file.")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Where metrics, checkpoints and plots go.")
-_RESUME = flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint in workdir.")
-_RESTART = flags.DEFINE_bool(
-  "restart", False, "Start over in a workdir that holds a run (the old run is moved aside)."
-)
 
 
 class Run:
@@ -277,11 +269,12 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # orbax logs every file it writes at INFO
-  if _WORKDIR.value is None:
+  f = flags_lib
+  if f.WORKDIR.value is None:
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
   try:
     distributed.initialize()  # multi-process runs only; before anything touches a device
-    _, rows = train(_CONFIG.value, _WORKDIR.value, resume=_RESUME.value, restart=_RESTART.value)
+    _, rows = train(f.CONFIG.value, f.WORKDIR.value, resume=f.RESUME.value, restart=f.RESTART.value)
   except run_io.Interrupted as e:
     print(e, file=sys.stderr)
     sys.exit(128 + e.signum)

@@ -5,13 +5,13 @@
 returns a `Trainer`; `experiments/train.py` runs its pure functions from the host. The trainer
 knows no particular environment or agent.
 
-One call of `train_chunk(t, reward_params, state)` runs `config.updates_per_call` updates; each
-update unrolls `config.unroll_length` steps of `config.num_envs` environments (policy, vmapped
-env step, render, reward of the new frame for the episode's goal against its fixed negatives)
-and applies one agent update. The reward model's parameters, goal and negative embeddings are
-an argument of the compiled call, not constants in it. The actor batch is sharded over all
-devices and everything else replicated: under `jax.jit`, the mean over the global batch makes
-XLA average the gradients across devices.
+One call of `train_chunk(trainer, reward_params, state)` runs `config.updates_per_call`
+updates; each update unrolls `config.unroll_length` steps of `config.num_envs` environments
+(policy, vmapped env step, render, reward of the new frame for the episode's goal against its
+fixed negatives) and applies one agent update. The reward model's parameters, goal and negative
+embeddings are an argument of the compiled call, not constants in it. The actor batch is
+sharded over all devices and everything else replicated: under `jax.jit`, the mean over the
+global batch makes XLA average the gradients across devices.
 
 Episode mechanics are `envs.wrappers`': one render per step, the frame that ends an episode
 is scored and kept as the agent's next input, the step after it resets and is masked out of
@@ -113,9 +113,9 @@ def num_updates(config: ml_collections.ConfigDict) -> int:
 # ----------------------------------------------------------------------------- acting
 
 
-def _learner_reward(t: Trainer, score: RewardOutput, gt):
+def _learner_reward(trainer: Trainer, score: RewardOutput, gt):
   """(reward the learner sees, whether it terminates the episode) for the configured source."""
-  source = t.config.reward.source
+  source = trainer.config.reward.source
   if source == "vlm":
     return score.reward, score.reward > 0
   if source == "ground_truth":
@@ -131,7 +131,7 @@ def _agent_input(reward_params: RewardParams, tr: wrappers.Transition, score, re
 
 
 def finish_step(
-  t: Trainer,
+  trainer: Trainer,
   reward_params: RewardParams,
   actor: Actor,
   tr: wrappers.Transition,
@@ -145,8 +145,8 @@ def finish_step(
   The last piece of `actor_step`, public so that a loop calling the pieces one by one
   (benchmarks/train_throughput.py) runs the same code.
   """
-  reward, terminal = _learner_reward(t, score, tr.success)
-  vlm_reward = reward_lib.binary_reward(score.probability, t.reward_model.threshold)
+  reward, terminal = _learner_reward(trainer, score, tr.success)
+  vlm_reward = reward_lib.binary_reward(score.probability, trainer.reward_model.threshold)
   step = wrappers.episode_step(
     actor.episode,
     actor.needs_reset,
@@ -154,7 +154,7 @@ def finish_step(
     terminal,
     tr.truncated,
     tr.success,
-    t.config.learner_discount,
+    trainer.config.learner_discount,
     tracked=vlm_reward,
   )
   inputs = _agent_input(reward_params, tr, score, step.first)
@@ -162,33 +162,35 @@ def finish_step(
   return actor, StepOut(actions, logits, step)
 
 
-def actor_step(t: Trainer, params, reward_params, actor: Actor, key, random_policy=False, pool=0):
+def actor_step(
+  trainer: Trainer, params, reward_params, actor: Actor, key, random_policy=False, pool=0
+):
   """One step of B environments: act, move (or reset), render, score; returns (actor, StepOut)."""
   k_act, k_env = jax.random.split(key)
-  action, core_state = t.agent.act(params, k_act, actor.inputs, actor.core_state)
+  action, core_state = trainer.agent.act(params, k_act, actor.inputs, actor.core_state)
   actions, logits = action.actions, action.logits
   # k_act again: the random policy discards the policy's sample, so nothing is correlated.
   uniform = jax.random.randint(k_act, actions.shape, 0, logits.shape[-1], jnp.int32)
   actions = jnp.where(random_policy, uniform, actions)
   logits = jnp.where(random_policy, 0.0, logits)
-  tr = wrappers.transition(t.env, k_env, actor.env_state, actions, actor.needs_reset, pool)
-  score = t.reward_model.score(reward_params, tr.pixels, tr.goal)
-  return finish_step(t, reward_params, actor, tr, actions, logits, core_state, score)
+  tr = wrappers.transition(trainer.env, k_env, actor.env_state, actions, actor.needs_reset, pool)
+  score = trainer.reward_model.score(reward_params, tr.pixels, tr.goal)
+  return finish_step(trainer, reward_params, actor, tr, actions, logits, core_state, score)
 
 
-def init_actor(t: Trainer, reward_params: RewardParams, key, batch: int, pool=0) -> Actor:
-  return initial_actor(t, reward_params, wrappers.reset(t.env, key, batch, pool))
+def init_actor(trainer: Trainer, reward_params: RewardParams, key, batch: int, pool=0) -> Actor:
+  return initial_actor(trainer, reward_params, wrappers.reset(trainer.env, key, batch, pool))
 
 
-def initial_actor(t: Trainer, reward_params: RewardParams, tr: wrappers.Transition) -> Actor:
+def initial_actor(trainer: Trainer, reward_params: RewardParams, tr: wrappers.Transition) -> Actor:
   """The actor at the first frames `tr` of fresh episodes ([B]); host-side environments
   (experiments/sebulba.py) build `tr` themselves."""
   batch = tr.goal.shape[0]
-  score = t.reward_model.score(reward_params, tr.pixels, tr.goal)
+  score = trainer.reward_model.score(reward_params, tr.pixels, tr.goal)
   return Actor(
     tr.state,
     _agent_input(reward_params, tr, score, jnp.ones(batch, bool)),
-    t.agent.initial_core_state(batch),
+    trainer.agent.initial_core_state(batch),
     jnp.zeros(batch, bool),
     wrappers.initial_stats(batch),
   )
@@ -197,15 +199,15 @@ def initial_actor(t: Trainer, reward_params: RewardParams, tr: wrappers.Transiti
 # ----------------------------------------------------------------------------- learning
 
 
-def rollout(t: Trainer, params, reward_params: RewardParams, actor: Actor, key):
+def rollout(trainer: Trainer, params, reward_params: RewardParams, actor: Actor, key):
   """`unroll_length` steps; returns the new actor, the learner's trajectory and step outputs."""
   initial_inputs, initial_core = actor.inputs, actor.core_state
 
   def body(actor, k):
-    actor, out = actor_step(t, params, reward_params, actor, k)
+    actor, out = actor_step(trainer, params, reward_params, actor, k)
     return actor, (actor.inputs, out)
 
-  keys = jax.random.split(key, t.config.unroll_length)
+  keys = jax.random.split(key, trainer.config.unroll_length)
   actor, (inputs, outs) = jax.lax.scan(body, actor, keys)
   return actor, trajectory(initial_inputs, initial_core, inputs, outs), outs
 
@@ -241,29 +243,29 @@ def rollout_metrics(outs: StepOut) -> dict[str, jax.Array]:
   }
 
 
-def one_update(t: Trainer, reward_params: RewardParams, state: TrainState):
+def one_update(trainer: Trainer, reward_params: RewardParams, state: TrainState):
   """A rollout and an agent update; returns the new state and the update's metrics."""
   key = jax.random.fold_in(state.key, state.update)
-  params = t.agent.acting_params(state.agent)
-  actor, traj, outs = rollout(t, params, reward_params, state.actor, key)
-  agent, learn_metrics = t.agent.update(state.agent, traj)
+  params = trainer.agent.acting_params(state.agent)
+  actor, traj, outs = rollout(trainer, params, reward_params, state.actor, key)
+  agent, learn_metrics = trainer.agent.update(state.agent, traj)
   metrics = {**learn_metrics, **rollout_metrics(outs)}
   return TrainState(agent, actor, state.key, state.update + 1), metrics
 
 
-def train_chunk(t: Trainer, reward_params: RewardParams, state: TrainState):
+def train_chunk(trainer: Trainer, reward_params: RewardParams, state: TrainState):
   """`updates_per_call` updates: the function that `train.py` jits (one compiled step).
 
   `config.unroll_updates` unrolls the loop over updates (a longer compile): XLA's CPU backend
-  runs convolution gradients about 15x slower inside a loop than outside one, so configs with
-  a pixel torso set it on the CPU.
+  runs convolution gradients many times slower inside a loop than outside one, so configs
+  with a pixel torso set it on the CPU.
   """
   state, metrics = jax.lax.scan(
-    lambda s, _: one_update(t, reward_params, s),
+    lambda s, _: one_update(trainer, reward_params, s),
     state,
     None,
-    length=t.config.updates_per_call,
-    unroll=bool(t.config.get("unroll_updates", False)),
+    length=trainer.config.updates_per_call,
+    unroll=bool(trainer.config.get("unroll_updates", False)),
   )
   return state, chunk_metrics(metrics)
 
@@ -309,7 +311,7 @@ def summarise(metrics: dict[str, float]) -> dict[str, float]:
 
 
 def evaluate(
-  t: Trainer,
+  trainer: Trainer,
   params,
   reward_params: RewardParams,
   key,
@@ -325,23 +327,23 @@ def evaluate(
   ground truth and aliveness of every step [T, RECORDED_ENVS] of the first environments, for
   a GIF.
   """
-  batch = t.config.eval_envs
+  batch = trainer.config.eval_envs
   k_init, k_run = jax.random.split(key)
-  actor = _shard_batch(t, init_actor(t, reward_params, k_init, batch, pool))
+  actor = _shard_batch(trainer, init_actor(trainer, reward_params, k_init, batch, pool))
 
   def body(carry, k):
     actor, alive, success, vlm_return = carry
-    actor, out = actor_step(t, params, reward_params, actor, k, random_policy, pool)
-    actor = _shard_batch(t, actor)
+    actor, out = actor_step(trainer, params, reward_params, actor, k, random_policy, pool)
+    actor = _shard_batch(trainer, actor)
     ep = out.episode
     success = success | (alive & ep.success)
     vlm_return = vlm_return + jnp.where(alive, ep.tracked, 0.0)
     alive = alive & ~ep.done
-    goals = jax.vmap(t.env.goal)(actor.env_state)
+    goals = jax.vmap(trainer.env.goal)(actor.env_state)
     frame = (actor.inputs.pixels, goals, ep.tracked, ep.success, alive)
     return (actor, alive, success, vlm_return), frame if record else None
 
-  steps = t.env.max_steps
+  steps = trainer.env.max_steps
   carry = (actor, jnp.ones(batch, bool), jnp.zeros(batch, bool), jnp.zeros(batch))
   (_, _, success, vlm_return), frames = jax.lax.scan(body, carry, jax.random.split(k_run, steps))
   result = {"gt_success": success.mean(), "vlm_return": vlm_return.mean()}
@@ -353,31 +355,31 @@ def evaluate(
 RECORDED_ENVS = 3  # evaluation episodes that `evaluate(record=True)` returns frames of
 
 
-def _batch_sharding(t: Trainer) -> NamedSharding:
+def _batch_sharding(trainer: Trainer) -> NamedSharding:
   """The leading (environment) axis split over all devices."""
-  return NamedSharding(t.mesh, PartitionSpec("data"))
+  return NamedSharding(trainer.mesh, PartitionSpec("data"))
 
 
-def _shard_batch(t: Trainer, tree):
-  return jax.lax.with_sharding_constraint(tree, _batch_sharding(t))
+def _shard_batch(trainer: Trainer, tree):
+  return jax.lax.with_sharding_constraint(tree, _batch_sharding(trainer))
 
 
 # ----------------------------------------------------------------------------- set-up
 
 
-def init_state(t: Trainer, reward_params: RewardParams, key) -> TrainState:
+def init_state(trainer: Trainer, reward_params: RewardParams, key) -> TrainState:
   k_net, k_actor, k_run = jax.random.split(key, 3)
-  actor = init_actor(t, reward_params, k_actor, t.config.num_envs)
-  agent = t.agent.init(k_net, actor.inputs)
+  actor = init_actor(trainer, reward_params, k_actor, trainer.config.num_envs)
+  agent = trainer.agent.init(k_net, actor.inputs)
   return TrainState(agent, actor, k_run, jnp.zeros((), jnp.int32))
 
 
-def state_shardings(t: Trainer, state: TrainState, stacked: bool = False):
+def state_shardings(trainer: Trainer, state: TrainState, stacked: bool = False):
   """Actor leaves are split over devices along the batch axis; everything else is replicated.
   `stacked`: the state of several seeds stacked on a leading axis (experiments/sweep.py)."""
   spec = PartitionSpec(None, "data") if stacked else PartitionSpec("data")
-  batch_sharded = NamedSharding(t.mesh, spec)
-  replicated = NamedSharding(t.mesh, PartitionSpec())
+  batch_sharded = NamedSharding(trainer.mesh, spec)
+  replicated = NamedSharding(trainer.mesh, PartitionSpec())
   actor = jax.tree.map(lambda _: batch_sharded, state.actor)
   rest = jax.tree.map(lambda _: replicated, state._replace(actor=None))
   return rest._replace(actor=actor)

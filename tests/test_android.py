@@ -7,14 +7,14 @@ import pytest
 from android_env.proto import adb_pb2
 
 from envs.android import bridge, simulator, task
-from envs.launcher import apps as A
-from envs.launcher import env as LE
+from envs.launcher import apps
+from envs.launcher import env as launcher_env
 from envs.launcher import oracle as launcher_oracle
-from experiments import sebulba
+from experiments import registry
 from experiments.configs import android_common
 from vlm_rewards.reward_model import RewardModel
 
-COMMON = [A.APPS[i].name for i in A.TASKS["common"]]
+COMMON = [apps.APPS[i].name for i in apps.TASKS["common"]]
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def android():
   """(android_env AndroidEnv on the launcher simulator, OpenAppEnv on it with the config's
   reward: bundled phone CLIP, template D, other screens as extra negatives)."""
   env = bridge.load_launcher_env(simulator.LauncherSimulatorConfig(scale=2, seed=3))
-  model = sebulba.reward_model(android_common.get_config())
+  model = registry.reward_model(android_common.get_config(), COMMON)
   yield env, bridge.OpenAppEnv(env, model, max_steps=6, seed=0)
   env.close()
 
@@ -37,9 +37,9 @@ def test_reset_lands_on_the_home_screen_drawn_by_the_jax_launcher(android):
   timestep = task_env.reset()
   assert timestep.first() and activity(env) == simulator.LAUNCHER_ACTIVITY
   sim = env._simulator
-  assert not bool(sim.state.drawer_open) and int(sim.state.app) == LE.NO_APP
+  assert not bool(sim.state.drawer_open) and int(sim.state.app) == launcher_env.NO_APP
   # The agent's frame is the JAX launcher's own rendering of the simulator's state.
-  expected = np.asarray(LE.Launcher().render(sim.state))
+  expected = np.asarray(launcher_env.Launcher().render(sim.state))
   np.testing.assert_array_equal(timestep.observation["pixels"], expected)
   assert timestep.observation["pixels"].shape == (120, 64, 3)
   # Each reset draws a fresh layout (the task's shuffle broadcast).
@@ -55,13 +55,13 @@ def test_oracle_taps_and_swipes_open_the_goal_app_and_the_clip_reward_ends_the_e
   opened = 0
   for _ in range(3):
     timestep = task_env.reset()
-    app = A.TASKS["common"][task_env.goal]
+    app = apps.TASKS["common"][task_env.goal]
     goal_id = int(np.flatnonzero(sim.launcher.goal_apps == app)[0])
     while not timestep.last():
       action = int(oracle(None, sim.state, goal_id))
       timestep = task_env.step(action)
     # Ground truth from android_env's adb current-activity request; the reward from CLIP.
-    assert task_env.last_success and activity(env) == A.APPS[app].activity
+    assert task_env.last_success and activity(env) == apps.APPS[app].activity
     assert timestep.reward == 1.0 and timestep.discount == 0.0  # termination on reward
     assert task_env.last_probability >= 0.7
     opened += 1
@@ -72,27 +72,30 @@ def test_a_tap_on_a_wrong_icon_opens_that_app_without_reward_and_the_limit_trunc
   env, task_env = android
   sim = env._simulator
   task_env.reset()
-  goal_app = A.TASKS["common"][task_env.goal]
+  goal_app = apps.TASKS["common"][task_env.goal]
   cells = np.asarray(sim.launcher.screen_cells(sim.state))
   row, col = next(
-    (r, c) for r in range(1, 6) for c in range(4) if cells[r, c] not in (LE.EMPTY, goal_app)
+    (r, c)
+    for r in range(1, 6)
+    for c in range(4)
+    if cells[r, c] not in (launcher_env.EMPTY, goal_app)
   )
   timestep = task_env.step(row * 4 + col)
-  assert activity(env) == A.APPS[cells[row, col]].activity
+  assert activity(env) == apps.APPS[cells[row, col]].activity
   assert timestep.mid() and timestep.reward == 0.0 and not task_env.last_success
-  timestep = task_env.step(LE.BACK)
+  timestep = task_env.step(launcher_env.BACK)
   assert activity(env) == simulator.LAUNCHER_ACTIVITY
   for _ in range(3):  # swipe down on a home page does nothing
-    timestep = task_env.step(LE.SWIPE_DOWN)
+    timestep = task_env.step(launcher_env.SWIPE_DOWN)
   assert timestep.mid()
-  timestep = task_env.step(LE.SWIPE_DOWN)  # the 6th action: the step limit
+  timestep = task_env.step(launcher_env.SWIPE_DOWN)  # the 6th action: the step limit
   assert timestep.last() and timestep.discount == 1.0 and timestep.reward == 0.0
 
 
 def test_adb_requests_start_and_stop_apps_by_their_real_package_names(android):
   env, task_env = android
   task_env.reset()
-  gmail = next(a for a in A.APPS if a.name == "Gmail")
+  gmail = next(a for a in apps.APPS if a.name == "Gmail")
   assert gmail.activity.startswith("com.google.android.gm/")
   start = adb_pb2.AdbRequest(
     start_activity=adb_pb2.AdbRequest.StartActivity(full_activity=gmail.activity)

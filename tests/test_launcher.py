@@ -1,6 +1,8 @@
 """The launcher: contract, determinism, taps, navigation, reachability, screens, captions."""
 
 import itertools
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -8,9 +10,7 @@ import numpy as np
 import pytest
 
 from envs import base
-from envs.launcher import Launcher, LauncherConfig, art
-from envs.launcher import apps as A
-from envs.launcher import layout as L
+from envs.launcher import Launcher, LauncherConfig, apps, art, layout
 from envs.launcher.env import (
   BACK,
   EMPTY,
@@ -24,7 +24,7 @@ from envs.launcher.env import (
 from envs.launcher.oracle import solve_steps
 from experiments import registry, trainer
 from experiments.configs import launcher_diverse
-from experiments.pretraining import launcher_data as LD
+from experiments.pretraining import launcher_data
 from vlm_rewards import prompts
 from vlm_rewards.preprocess import PreprocessConfig, resize
 
@@ -34,13 +34,21 @@ def env():
   return Launcher(LauncherConfig(task="diverse"))
 
 
+class Compiled(NamedTuple):
+  """The launcher's functions, jitted once for the module's tests."""
+
+  reset: Callable
+  step: Callable
+  render: Callable
+
+
 @pytest.fixture(scope="module")
 def fns(env):
-  return {
-    "reset": jax.jit(env.reset_state),
-    "step": jax.jit(lambda s, a: env.step_state(None, s, a)),
-    "render": jax.jit(env.render),
-  }
+  return Compiled(
+    reset=jax.jit(env.reset_state),
+    step=jax.jit(lambda s, a: env.step_state(None, s, a)),
+    render=jax.jit(env.render),
+  )
 
 
 def test_implements_the_contract_under_jit_and_vmap(env):
@@ -57,72 +65,72 @@ def test_implements_the_contract_under_jit_and_vmap(env):
 
 def test_same_key_same_episode_and_other_keys_differ(env, fns):
   a, b, c = (
-    fns["reset"](jax.random.key(7)),
-    fns["reset"](jax.random.key(7)),
-    fns["reset"](jax.random.key(8)),
+    fns.reset(jax.random.key(7)),
+    fns.reset(jax.random.key(7)),
+    fns.reset(jax.random.key(8)),
   )
   assert jax.tree.all(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), a, b))
   assert not np.array_equal(a.home, c.home)
   for action in (SWIPE_LEFT, SWIPE_UP, 9):
-    a, b = fns["step"](a, action), fns["step"](b, action)
-  np.testing.assert_array_equal(fns["render"](a), fns["render"](b))
+    a, b = fns.step(a, action), fns.step(b, action)
+  np.testing.assert_array_equal(fns.render(a), fns.render(b))
 
 
 def _home_cells(state):
   """(action, app) for every occupied cell of the current home page and the dock."""
-  page = np.asarray(state.home[int(state.page) * L.PAGE_CELLS :][: L.PAGE_CELLS])
+  page = np.asarray(state.home[int(state.page) * layout.PAGE_CELLS :][: layout.PAGE_CELLS])
   out = [
-    ((1 + i // L.COLS) * L.COLS + i % L.COLS, int(app))
+    ((1 + i // layout.COLS) * layout.COLS + i % layout.COLS, int(app))
     for i, app in enumerate(page)
     if app != EMPTY
   ]
-  dock = np.asarray(state.home[-L.DOCK_CELLS :])
-  return out + [(L.DOCK_ROW * L.COLS + i, int(app)) for i, app in enumerate(dock)]
+  dock = np.asarray(state.home[-layout.DOCK_CELLS :])
+  return out + [(layout.DOCK_ROW * layout.COLS + i, int(app)) for i, app in enumerate(dock)]
 
 
 def test_a_tap_on_an_icon_opens_exactly_that_app_and_back_returns(env, fns):
   screens = art.app_screens()
   for seed in range(3):
-    state = fns["reset"](jax.random.key(seed))
-    home_frame = np.asarray(fns["render"](state))
+    state = fns.reset(jax.random.key(seed))
+    home_frame = np.asarray(fns.render(state))
     for action, app in _home_cells(state):
-      opened = fns["step"](state, action)
+      opened = fns.step(state, action)
       assert int(opened.app) == app, (seed, action)
-      np.testing.assert_array_equal(fns["render"](opened), screens[app])
-      back = fns["step"](opened, BACK)
+      np.testing.assert_array_equal(fns.render(opened), screens[app])
+      back = fns.step(opened, BACK)
       assert int(back.app) == NO_APP and not bool(back.drawer_open)
-      np.testing.assert_array_equal(fns["render"](back), home_frame)
-    for action in range(L.COLS):  # the search widget's row opens nothing
-      assert int(fns["step"](state, action).app) == NO_APP
+      np.testing.assert_array_equal(fns.render(back), home_frame)
+    for action in range(layout.COLS):  # the search widget's row opens nothing
+      assert int(fns.step(state, action).app) == NO_APP
 
 
 def test_taps_in_the_drawer_open_that_app_and_back_returns_to_the_drawer(env, fns):
-  state = fns["reset"](jax.random.key(3))
-  drawer = fns["step"](fns["step"](state, SWIPE_UP), SWIPE_UP)  # open, then next drawer page
+  state = fns.reset(jax.random.key(3))
+  drawer = fns.step(fns.step(state, SWIPE_UP), SWIPE_UP)  # open, then next drawer page
   assert bool(drawer.drawer_open) and int(drawer.drawer_page) == 1
-  frame = np.asarray(fns["render"](drawer))
-  listed = np.asarray(drawer.drawer[L.DRAWER_CELLS : 2 * L.DRAWER_CELLS])
+  frame = np.asarray(fns.render(drawer))
+  listed = np.asarray(drawer.drawer[layout.DRAWER_CELLS : 2 * layout.DRAWER_CELLS])
   for i, app in enumerate(listed):
-    opened = fns["step"](drawer, (1 + i // L.COLS) * L.COLS + i % L.COLS)
+    opened = fns.step(drawer, (1 + i // layout.COLS) * layout.COLS + i % layout.COLS)
     assert int(opened.app) == int(app)
-    back = fns["step"](opened, BACK)
+    back = fns.step(opened, BACK)
     assert bool(back.drawer_open) and int(back.drawer_page) == 1
-    np.testing.assert_array_equal(fns["render"](back), frame)
-  home = fns["step"](fns["step"](drawer, 5), HOME)
+    np.testing.assert_array_equal(fns.render(back), frame)
+  home = fns.step(fns.step(drawer, 5), HOME)
   assert int(home.app) == NO_APP and not bool(home.drawer_open) and int(home.page) == 0
 
 
 def test_swipes_turn_pages_and_scroll_and_close_the_drawer(env, fns):
-  state = fns["reset"](jax.random.key(11)).replace(page=jnp.int32(0))
-  assert int(fns["step"](state, SWIPE_LEFT).page) == 1
-  assert int(fns["step"](state, SWIPE_RIGHT).page) == 0  # clamped at the first page
+  state = fns.reset(jax.random.key(11)).replace(page=jnp.int32(0))
+  assert int(fns.step(state, SWIPE_LEFT).page) == 1
+  assert int(fns.step(state, SWIPE_RIGHT).page) == 0  # clamped at the first page
   last = state.replace(page=jnp.int32(env.config.num_pages - 1))
-  assert int(fns["step"](last, SWIPE_LEFT).page) == env.config.num_pages - 1
-  drawer = fns["step"](state, SWIPE_UP)
+  assert int(fns.step(last, SWIPE_LEFT).page) == env.config.num_pages - 1
+  drawer = fns.step(state, SWIPE_UP)
   assert bool(drawer.drawer_open) and int(drawer.drawer_page) == 0
-  assert not bool(fns["step"](drawer, SWIPE_DOWN).drawer_open)
-  assert not bool(fns["step"](drawer, BACK).drawer_open)
-  assert int(fns["step"](fns["step"](drawer, SWIPE_UP), SWIPE_DOWN).drawer_page) == 0
+  assert not bool(fns.step(drawer, SWIPE_DOWN).drawer_open)
+  assert not bool(fns.step(drawer, BACK).drawer_open)
+  assert int(fns.step(fns.step(drawer, SWIPE_UP), SWIPE_DOWN).drawer_page) == 0
 
 
 def test_the_oracle_reaches_every_goal_and_a_random_policy_rarely_does(env):
@@ -130,7 +138,7 @@ def test_the_oracle_reaches_every_goal_and_a_random_policy_rarely_does(env):
   ok, steps = jax.jit(jax.vmap(lambda k: solve_steps(env, k, env.max_steps)))(keys)
   assert float(ok.mean()) >= 0.95 and int(steps.max()) <= 4
   goals = np.asarray(jax.jit(jax.vmap(env.reset_state))(keys).goal)
-  assert set(goals[np.asarray(ok)]) == set(range(A.NUM_APPS))  # every app, from its own layouts
+  assert set(goals[np.asarray(ok)]) == set(range(apps.NUM_APPS))  # every app, from its own layouts
 
   def random_episode(key):
     state = env.reset_state(key)
@@ -156,7 +164,7 @@ def test_every_app_is_placed_once_and_heldout_wallpapers_stay_out_of_training(en
   for home, drawer in zip(np.asarray(states.home), np.asarray(states.drawer), strict=True):
     placed = home[home != EMPTY]
     assert len(placed) == len(set(placed))
-    assert sorted(drawer[drawer != EMPTY]) == list(range(A.NUM_APPS))
+    assert sorted(drawer[drawer != EMPTY]) == list(range(apps.NUM_APPS))
   walls = np.asarray(states.wallpaper)
   assert not set(walls[:100]) & set(art.HELDOUT_WALLPAPERS)
   assert set(walls[100:]) <= set(art.HELDOUT_WALLPAPERS)
@@ -170,48 +178,50 @@ def test_app_screens_are_pairwise_distinct_at_the_agent_and_clip_resolutions(env
   screens = art.app_screens()
   squash = PreprocessConfig(shortest_edge=None, resize_hw=(64, 64), crop_hw=None)
   small = np.asarray(resize(jnp.asarray(screens, jnp.float32), squash))
-  states = [fns["reset"](jax.random.key(s)) for s in range(4)]
-  others = [fns["render"](s) for s in states] + [
-    fns["render"](fns["step"](s, SWIPE_UP)) for s in states
-  ]
+  states = [fns.reset(jax.random.key(s)) for s in range(4)]
+  others = [fns.render(s) for s in states] + [fns.render(fns.step(s, SWIPE_UP)) for s in states]
   others_small = np.asarray(resize(jnp.asarray(np.stack(others), jnp.float32), squash))
   for images, rest in ((screens, np.stack(others)), (small, others_small)):
     for i, j in itertools.combinations(range(len(images)), 2):
-      assert _mean_abs(images[i], images[j]) > 8.0, (A.APPS[i].name, A.APPS[j].name)
+      assert _mean_abs(images[i], images[j]) > 8.0, (apps.APPS[i].name, apps.APPS[j].name)
     assert _mean_abs(images[:, None], rest[None]).min() > 8.0
 
 
 def test_no_training_caption_uses_the_action_phrasing_of_templates_a_and_b():
   for name in ("Gmail", "Google Sheets"):  # the check recognises both templates
-    assert LD.uses_action_phrasing(prompts.format_prompt("android_a", name))
-    assert LD.uses_action_phrasing(prompts.format_prompt("android_b", name))
-    assert not LD.uses_action_phrasing(prompts.format_prompt("android_d", name))
-  keys = [LD.APP + a for a in range(A.NUM_APPS)] + [LD.HOME, LD.DRAWER, LD.SWIPE]
-  keys += [LD.ICON + a for a in range(A.NUM_APPS)]
-  wordings = max(len(t) for t in LD.TEMPLATES.values())
-  captions = {LD.caption(k, w) for k in keys for w in range(wordings)}
-  assert len(captions) > A.NUM_APPS * 10
-  assert not [c for c in captions if LD.uses_action_phrasing(c)]
+    assert launcher_data.uses_action_phrasing(prompts.format_prompt("android_a", name))
+    assert launcher_data.uses_action_phrasing(prompts.format_prompt("android_b", name))
+    assert not launcher_data.uses_action_phrasing(prompts.format_prompt("android_d", name))
+  keys = [launcher_data.APP + a for a in range(apps.NUM_APPS)] + [
+    launcher_data.HOME,
+    launcher_data.DRAWER,
+    launcher_data.SWIPE,
+  ]
+  keys += [launcher_data.ICON + a for a in range(apps.NUM_APPS)]
+  wordings = max(len(t) for t in launcher_data.TEMPLATES.values())
+  captions = {launcher_data.caption(k, w) for k in keys for w in range(wordings)}
+  assert len(captions) > apps.NUM_APPS * 10
+  assert not [c for c in captions if launcher_data.uses_action_phrasing(c)]
 
 
 def test_caption_data_facts_match_the_screens():
-  env = LD.launcher_env()
-  cfg = LD.RolloutConfig(num_envs=8, num_steps=8, swipe_fraction=0.5, image_size=32)
-  out = jax.jit(LD.make_rollout(env, cfg))(jax.random.key(0))
+  env = launcher_data.launcher_env()
+  cfg = launcher_data.RolloutConfig(num_envs=8, num_steps=8, swipe_fraction=0.5, image_size=32)
+  out = jax.jit(launcher_data.make_rollout(env, cfg))(jax.random.key(0))
   frames, facts = np.asarray(out["frames"]), np.asarray(out["facts"])
-  assert frames.shape == (64, 32, 32, 3) and facts.shape == (64, LD.WIDTH)
-  kinds = LD.fact_kind(facts)
+  assert frames.shape == (64, 32, 32, 3) and facts.shape == (64, launcher_data.WIDTH)
+  kinds = launcher_data.fact_kind(facts)
   assert (kinds[:, 0] == 0).sum() > 0 and (kinds[:, 1] >= 1).sum() > 0
-  assert (facts[:, 2] == LD.SWIPE).sum() > 0
+  assert (facts[:, 2] == launcher_data.SWIPE).sum() > 0
   # Exactly one screen fact per frame: an app, or the home page / drawer.
   in_app = facts[:, 0] >= 0
   assert np.all(in_app != (facts[:, 1] >= 0))
-  assert np.all(facts[facts[:, 2] >= 0, 1] == LD.HOME)
+  assert np.all(facts[facts[:, 2] >= 0, 1] == launcher_data.HOME)
   # Icons are named on home pages and in the drawer (not over an app, not mid-swipe).
   icons = facts[:, 3:] >= 0
   assert icons[~in_app & (facts[:, 2] < 0)].any(axis=1).all()
   assert not icons[in_app | (facts[:, 2] >= 0)].any()
-  assert np.all(kinds[:, 3:][icons] == LD.KINDS.index("icon"))
+  assert np.all(kinds[:, 3:][icons] == launcher_data.KINDS.index("icon"))
 
 
 def test_shipped_config_rewards_the_goal_app_and_not_the_home_screen():
@@ -225,7 +235,7 @@ def test_shipped_config_rewards_the_goal_app_and_not_the_home_screen():
   starts = jax.vmap(lambda k: env.reset_state(k, 1))(keys)  # held-out wallpapers
   goal_app = jnp.asarray(env.goal_apps)[starts.goal]
   opened = starts.replace(app=goal_app)
-  wrong = starts.replace(app=(goal_app + 1 + jnp.arange(16)) % A.NUM_APPS)
+  wrong = starts.replace(app=(goal_app + 1 + jnp.arange(16)) % apps.NUM_APPS)
   reward_fn = jax.jit(model.reward_fn)
   for states, expected in ((opened, 1.0), (starts, 0.0), (wrong, 0.0)):
     reward, _ = reward_fn(model.params, jax.vmap(env.render)(states), starts.goal)

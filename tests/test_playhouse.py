@@ -5,8 +5,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from envs import wrappers
 from envs.playhouse import Playhouse, PlayhouseConfig, geometry
-from envs.playhouse import config as C
+from envs.playhouse.config import (
+  COLOUR_NAMES,
+  COLOUR_RGB,
+  EMPTY,
+  FIND,
+  FORWARD,
+  LIFT,
+  PLACE,
+  SHELF,
+  TYPE_NAMES,
+  WALL,
+)
 from envs.playhouse.goals import NUM_TYPES, goal_compositions, heldout_compositions
 from envs.playhouse.oracle import make_oracle
 
@@ -51,16 +63,16 @@ def _goals_of_family(env, family, n, seed=0):
 
 
 def test_reset_and_step_jit_vmap(env):
-  keys = jax.random.split(jax.random.PRNGKey(0), 8)
-  obs, state = jax.jit(jax.vmap(env.reset))(keys)
-  assert obs.pixels.shape == (8, 32, 32, 3) and obs.pixels.dtype == jnp.uint8
+  """The contract under jit and vmap, through the episode mechanics the trainer uses."""
+  tr = jax.jit(lambda k: wrappers.reset(env, k, 8))(jax.random.PRNGKey(0))
+  assert tr.pixels.shape == (8, 32, 32, 3) and tr.pixels.dtype == jnp.uint8
   actions = jnp.arange(8) % env.num_actions
-  obs, state, reward, done, info = jax.jit(jax.vmap(env.step))(keys, state, actions)
-  assert obs.pixels.shape == (8, 32, 32, 3) and reward.dtype == jnp.float32
-  assert done.shape == (8,) and info["success"].dtype == jnp.bool_
-  assert set(info) >= {"success", "truncated"}
-  np.testing.assert_array_equal(state.time, 1)
-  assert env.visible(jax.tree.map(lambda x: x[0], state)).shape == (CFG.num_objects,)
+  step = jax.jit(lambda k, s, a: wrappers.transition(env, k, s, a, jnp.zeros(8, bool)))
+  tr = step(jax.random.PRNGKey(1), tr.state, actions)
+  assert tr.pixels.shape == (8, 32, 32, 3) and tr.goal.dtype == jnp.int32
+  assert tr.success.shape == tr.truncated.shape == (8,) and tr.success.dtype == jnp.bool_
+  np.testing.assert_array_equal(tr.state.time, 1)
+  assert env.visible(jax.tree.map(lambda x: x[0], tr.state)).shape == (CFG.num_objects,)
 
 
 def test_same_key_same_episode(env, rollout):
@@ -80,7 +92,7 @@ def test_goal_split(env):
   train, held = set(full.train_goal_ids.tolist()), set(full.heldout_goal_ids.tolist())
   assert not train & held and train | held == set(range(len(full.goals)))
   comp_held = heldout_compositions()
-  assert comp_held.mean() >= 0.10 and len(C.COLOUR_NAMES) >= 8 and len(C.TYPE_NAMES) >= 10
+  assert comp_held.mean() >= 0.10 and len(COLOUR_NAMES) >= 8 and len(TYPE_NAMES) >= 10
   t = full.goal_target_colour * NUM_TYPES + full.goal_target_type
   r = np.maximum(full.goal_ref_colour, 0) * NUM_TYPES + np.maximum(full.goal_ref_type, 0)
   named_held = comp_held[t] | ((full.goal_ref_colour >= 0) & comp_held[r])
@@ -100,7 +112,7 @@ def _reachable(cells, start):
   while todo:
     x, y = todo.pop()
     for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
-      if 0 <= nx < g and 0 <= ny < g and cells[ny, nx] == C.EMPTY and (nx, ny) not in seen:
+      if 0 <= nx < g and 0 <= ny < g and cells[ny, nx] == EMPTY and (nx, ny) not in seen:
         seen.add((nx, ny))
         todo.append((nx, ny))
   return seen
@@ -124,13 +136,13 @@ def test_every_sampled_goal_is_achievable(env, heldout):
     obj_cells = [tuple(c) for c in np.floor(states.obj_pos[i]).astype(int)]
     assert all(c in reach for c in obj_cells)
     named = [(env.goal_target_colour[g], env.goal_target_type[g])]
-    if env.goal_family[g] == C.PLACE:
+    if env.goal_family[g] == PLACE:
       named.append((env.goal_ref_colour[g], env.goal_ref_type[g]))
     present = set(zip(states.obj_colour[i].tolist(), states.obj_type[i].tolist(), strict=True))
     assert all((int(c), int(t)) in present for c, t in named)
 
 
-@pytest.mark.parametrize("family", [C.FIND, C.LIFT, C.PLACE])
+@pytest.mark.parametrize("family", [FIND, LIFT, PLACE])
 def test_oracle_solves_family_random_does_not(env, rollout, family):
   goals = _goals_of_family(env, family, EPISODES, seed=family)
   keys = jax.random.split(jax.random.PRNGKey(100 + family), EPISODES)
@@ -141,11 +153,11 @@ def test_oracle_solves_family_random_does_not(env, rollout, family):
 
 
 def test_find_success_shows_target_colour(env, rollout):
-  goals = _goals_of_family(env, C.FIND, 32, seed=5)
+  goals = _goals_of_family(env, FIND, 32, seed=5)
   keys = jax.random.split(jax.random.PRNGKey(7), 32)
   solved, states = rollout(keys, goals, True)
   frames = np.asarray(jax.jit(jax.vmap(env.render))(states)).astype(np.int32)
-  rgb = np.asarray(C.COLOUR_RGB)[env.goal_target_colour[goals]]
+  rgb = np.asarray(COLOUR_RGB)[env.goal_target_colour[goals]]
   for i in np.flatnonzero(np.asarray(solved)):
     diff = np.abs(frames[i] - rgb[i][None, None, :]).max(axis=-1)
     assert (diff <= 40).sum() >= 4, (i, env.goals[goals[i]])
@@ -169,7 +181,7 @@ def _pixels_shown(env, state, slots) -> jax.Array:
 
 def place_success_shown(env, rollout, episodes=32):
   """Pixels of the target and of the reference in the oracle's Pick-and-place success frames."""
-  goals = _goals_of_family(env, C.PLACE, episodes, seed=11)
+  goals = _goals_of_family(env, PLACE, episodes, seed=11)
   solved, states = rollout(jax.random.split(jax.random.PRNGKey(11), episodes), goals, True)
   target, ref = goal_compositions(env.goal_tables, goals)
 
@@ -184,9 +196,8 @@ def place_success_shown(env, rollout, episodes=32):
 
 def test_place_success_frames_show_both_objects(env, rollout):
   # The oracle drops the target beside the reference, not in front of it: a frame-based reward
-  # can only judge a pair it sees. Here (32 x 32 frames) the median success frame shows 80
-  # pixels of the reference; with the target dropped 0.6 cells ahead on the line of sight
-  # (before 2026-11-27) it showed 18, and only 56% of the frames showed 15 or more.
+  # can only judge a pair it sees. Dropped 0.6 cells ahead on the line of sight, the target
+  # hides most of the reference, and far fewer than 80% of the frames show 15 pixels of it.
   target, ref = place_success_shown(env, rollout)
   assert len(ref) >= 28
   assert np.mean(ref >= 15) >= 0.8 and np.mean(target >= 15) >= 0.8, (target, ref)
@@ -196,19 +207,19 @@ def test_collisions_stop_movement(env):
   state = env.reset_state(jax.random.PRNGKey(0))
   g = CFG.grid_size
   cells = np.zeros((g, g), np.int8)
-  cells[0, :] = cells[-1, :] = cells[:, 0] = cells[:, -1] = C.WALL
-  cells[4, 6] = C.SHELF
+  cells[0, :] = cells[-1, :] = cells[:, 0] = cells[:, -1] = WALL
+  cells[4, 6] = SHELF
   state = state.replace(cells=jnp.asarray(cells), pos=jnp.array([3.5, 4.5]), heading=jnp.int32(0))
   step = jax.jit(env.step_state)
   xs = []
   for _ in range(8):
-    state = step(None, state, C.FORWARD)
+    state = step(None, state, FORWARD)
     xs.append(float(state.pos[0]))
   assert max(xs) <= 6.0 - CFG.agent_radius + 1e-5 and xs[-1] == xs[-2]
   state = state.replace(heading=jnp.int32(CFG.num_headings // 2))  # face -x, towards the wall
   xs = []
   for _ in range(20):
-    state = step(None, state, C.FORWARD)
+    state = step(None, state, FORWARD)
     xs.append(float(state.pos[0]))
   assert min(xs) >= 1.0 + CFG.agent_radius - 1e-5 and xs[-1] == xs[-5]
 
@@ -223,9 +234,9 @@ def _numpy_success(env, s, goal):
   ref = match(env.goal_ref_colour[goal], env.goal_ref_type[goal])
   held = np.arange(len(target)) == s.held
   fam = env.goal_family[goal]
-  if fam == C.LIFT:
+  if fam == LIFT:
     return bool((target & held).any())
-  if fam == C.PLACE:
+  if fam == PLACE:
     d = np.linalg.norm(s.obj_pos[:, None] - s.obj_pos[None], axis=-1) <= cfg.reach
     return bool(((target & ~held)[:, None] & (ref & ~held)[None] & d).any())
   for i in np.flatnonzero(target):
@@ -234,7 +245,7 @@ def _numpy_success(env, s, goal):
       return True
     depth, lat = rel @ fwd, rel @ right
     pts = s.pos + np.linspace(0.0, 1.0, 400)[1:-1, None] * rel
-    clear = (s.cells[pts[:, 1].astype(int), pts[:, 0].astype(int)] == C.EMPTY).all()
+    clear = (s.cells[pts[:, 1].astype(int), pts[:, 0].astype(int)] == EMPTY).all()
     fov = depth > 0.2 and abs(lat) <= 0.9 * cfg.tan_half_fov * depth
     if np.linalg.norm(rel) <= cfg.reach and fov and clear:
       return True

@@ -214,6 +214,32 @@ def test_saved_model_reloads_with_identical_embeddings(tokenizer, tmp_path):
   np.testing.assert_allclose(np.asarray(loaded.embed_text(captions)), txt_a, atol=1e-5)
 
 
+def test_a_model_saved_into_the_package_shares_its_one_tokenizer(tokenizer, tmp_path, monkeypatch):
+  """Inside the package's assets a saved model gets no tokenizer copy, and still loads with
+  the shared tokenizer cut at its own text length."""
+  monkeypatch.setattr(pretrain, "ASSETS", tmp_path)
+  model, params = pretrain.init_model(
+    pretrain.make_clip_config(TINY, max_text_length=MAX_LEN), seed=3
+  )
+  out = pretrain.save_model(model, params, tmp_path / "bundled_test")
+  assert not any((out / name).exists() for name in pretrain.TOKENIZER_FILES)
+  loaded = clip.load_clip(out)
+  assert loaded.tokenizer.model_max_length == loaded.max_text_length == MAX_LEN
+  _, txt, _, captions = _embeddings(model, params, tokenizer)
+  np.testing.assert_allclose(np.asarray(loaded.embed_text(captions)), txt, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(clip.BUNDLED))
+def test_bundled_models_carry_no_tokenizer_copy(name):
+  """The package holds one tokenizer (`assets/tokenizer/`); the bundled models read it."""
+  folder = clip.BUNDLED[name]
+  assert not any((folder / f).exists() for f in pretrain.TOKENIZER_FILES), folder
+  assert all((clip.TOKENIZER_DIR / f).is_file() for f in pretrain.TOKENIZER_FILES)
+  model = clip.load_clip(name)
+  length = model.config.text_config.max_position_embeddings
+  assert model.tokenizer.model_max_length == model.max_text_length == length
+
+
 def test_bundled_model_loads_offline():
   """The committed model: a HF folder under 20 MB that `load_clip("bundled")` reads."""
   folder = clip.BUNDLED_DIR

@@ -1,8 +1,8 @@
-"""The trainer's seams: another environment and another agent train through it unchanged.
+"""The trainers' seams: another environment and another agent train through them unchanged.
 
 Neither ships as a feature: the corridor (tests/corridor.py) and the REINFORCE agent below
-exist to prove that `experiments.trainer` needs only the contracts of `envs.base` and
-`agents.types`.
+exist to prove that `experiments.trainer` and `experiments.sebulba` need only the contracts of
+`envs.base` and `agents.types`.
 """
 
 import ast
@@ -10,14 +10,16 @@ import pathlib
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 import pytest
 
 from agents import networks
 from agents.types import ActorOutput, Agent, AgentInput, Trajectory
-from experiments import registry
+from experiments import registry, run_io, sebulba
 from experiments import train as train_lib
-from experiments.configs import playhouse_find
+from experiments.configs import base, playhouse_find
+from tests import corridor, corridor_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -108,6 +110,27 @@ def test_a_second_agent_trains_through_the_unchanged_trainer(monkeypatch, tmp_pa
   _beats_random(rows, "train", 0.2)
 
 
+def test_sebulba_trains_a_jax_environment_stepped_on_the_host(
+  monkeypatch, tmp_path, tiny_clip_dirs
+):
+  """Any JAX environment of `registry.ENVS` runs through Sebulba (`envs.host.JaxEnvBatch`):
+  one actor, four corridors, six updates."""
+  monkeypatch.setitem(registry.ENVS, "corridor", corridor.Corridor)
+  config = corridor_config.get_config()
+  config.reward.model = str(tiny_clip_dirs["flax"])
+  config.env = {"name": "corridor", "max_steps": 6}
+  config.agent.network.hidden_size = 16
+  config.sebulba = base.sebulba(
+    num_actors=1, envs_per_actor=4, log_every_updates=2, checkpoint_every_updates=4
+  )
+  config.total_frames = 6 * 4 * config.unroll_length
+  _, rows = sebulba.train(config, tmp_path)
+  assert [r["step"] for r in rows] == [2, 4, 6]
+  assert run_io.Checkpointer(tmp_path).latest_step() == 6
+  for row in rows:
+    assert np.isfinite(row["loss"]) and 0 <= row["gt_return"] <= 1, row
+
+
 def _imports(path: pathlib.Path) -> set[str]:
   tree = ast.parse(path.read_text())
   names = set()
@@ -131,3 +154,10 @@ def test_only_experiments_wires_envs_and_agents(package):
       assert not top & {"agents", "vlm_rewards"}, path
   trainer = _imports(ROOT / "experiments" / "trainer.py")
   assert not any(n.startswith(("envs.playhouse", "agents.impala")) for n in trainer), trainer
+
+
+def test_sebulba_imports_no_particular_environment():
+  """Concrete host environments come from `experiments.registry`, never from Sebulba."""
+  names = _imports(ROOT / "experiments" / "sebulba.py")
+  concrete = ("envs.launcher", "envs.playhouse", "envs.android")
+  assert not any(n.startswith(concrete) for n in names), sorted(names)

@@ -1,4 +1,7 @@
-"""The Sebulba actor-learner on host environments: android_env with the launcher simulator."""
+"""The Sebulba actor-learner on host environments: android_env with the launcher simulator,
+a JAX environment stepped on the host, and the corridor of tests/corridor.py."""
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -7,7 +10,9 @@ import pytest
 from PIL import Image
 
 from agents.types import AgentInput, Trajectory
-from envs import wrappers
+from envs import host, wrappers
+from envs.base import HostEnvBatch
+from envs.launcher import Launcher
 from experiments import registry, run_io, sebulba
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
@@ -33,7 +38,7 @@ def test_the_learner_applies_the_fused_trainers_update(config):
   fused_config = launcher_common.get_config("smoke")
   fused_config.agent.network = TINY_NETWORK
   fused_agent = registry.make_agent(fused_config.agent, 30, trainer_lib.num_updates(fused_config))
-  host = sebulba.make_agent(config, sebulba.OpenAppEnvActions)
+  host_agent = sebulba.make_agent(config, Launcher.num_actions)
   T, B, D = 3, 2, 24
   k = jax.random.split(jax.random.key(0), 6)
   inputs = AgentInput(
@@ -52,7 +57,7 @@ def test_the_learner_applies_the_fused_trainers_update(config):
     mask=jnp.ones((T, B)),
   )
   state = fused_agent.init(k[5], jax.tree.map(lambda x: x[0], inputs))
-  ours, ours_metrics = sebulba.learner_update(host)(state, traj)
+  ours, ours_metrics = sebulba.learner_update(host_agent)(state, traj)
   theirs, theirs_metrics = jax.jit(fused_agent.update)(state, traj)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7), ours, theirs)
   for name in theirs_metrics:
@@ -77,10 +82,11 @@ class FlakyEnv:
 
 
 def test_run_survives_an_environment_error_writes_the_workdir_and_resumes(config, tmp_path):
-  factory = sebulba.make_env_factory(config)
+  factory = functools.partial(registry.make_host_envs, config)
 
   def make_envs(actor, restarts):
     batch = factory(actor, restarts)
+    assert isinstance(batch, HostEnvBatch) and batch.num_envs == 2
     if actor == 0 and restarts == 0:
       batch.envs[0] = FlakyEnv(batch.envs[0])
     return batch
@@ -111,12 +117,25 @@ def test_a_nan_loss_stops_the_learner_with_a_clear_error(tmp_path):
   checkpointer.close()
 
 
+def test_host_environments_are_named_as_envs_are(config):
+  """`env.name`: a name of `registry.HOST_ENVS` or `registry.ENVS`, or an import path."""
+  bad = config.copy_and_resolve_references()
+  bad.env.name = "nope"
+  with pytest.raises(ValueError, match=r"android_emulator.*launcher.*playhouse.*'nope'"):
+    registry.make_host_envs(bad, 0, 0)
+  bad.env.name = "envs.host:nope"
+  with pytest.raises(ValueError, match=r"env.name='envs.host:nope' cannot be imported"):
+    registry.make_host_envs(bad, 0, 0)
+
+
 def test_jax_env_batch_steps_the_launcher_as_the_fused_trainer_does():
-  """`JaxEnvBatch` (env.name "launcher") is the fused trainer's reset and transition, stepped
-  by an actor: same key, same frames and goals; a reset where `needs_reset` says so."""
-  env_config = launcher_common.get_config("smoke").env
-  batch = sebulba.JaxEnvBatch(env_config, 2, seed=3)
-  env = registry.make_env(env_config)
+  """`JaxEnvBatch` (a JAX env's name, here "launcher") is the fused trainer's reset and
+  transition, stepped by an actor: same key, same frames and goals; a reset where
+  `needs_reset` says so."""
+  env = registry.make_env(launcher_common.get_config("smoke").env)
+  batch = host.JaxEnvBatch(env, 2, seed=3)
+  assert isinstance(batch, HostEnvBatch)
+  assert (batch.goals, batch.num_actions) == (env.goals, env.num_actions)
   first = batch.begin()
   key = jax.random.split(jax.random.PRNGKey(3))[1]
   expected = jax.jit(wrappers.reset, static_argnums=(0, 2))(env, key, 2)

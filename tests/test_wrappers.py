@@ -134,20 +134,21 @@ def test_time_limit_truncates_and_bootstraps():
   np.testing.assert_array_equal(out.stats.length, 2)
 
 
-def test_dm_env_adapter_episode():
-  adapter = wrappers.DmEnvAdapter(Corridor(max_steps=4), seed=0)
-  ts = adapter.reset()
+def test_ground_truth_dm_env_episode():
+  env = wrappers.GroundTruthDmEnv(Corridor(max_steps=4), seed=0)
+  ts = env.reset()
   assert ts.first() and ts.observation["pixels"].shape == (16, 16, 3)
   steps = 0
   while not ts.last():
-    ts = adapter.step(2)  # stay: never succeeds
+    ts = env.step(2)  # stay: never succeeds
     steps += 1
   assert steps == 4 and ts.discount == 1.0  # truncation bootstraps
-  assert adapter.step(0).step_type == dm_env.StepType.FIRST
-  rewards = [adapter.step(0) for _ in range(3)][-1]  # three steps left: on the left square
-  success = adapter.state.colours[0] == adapter.state.goal
+  assert int(env.episode.length[0]) == 4 and float(env.episode.return_[0]) == 0.0
+  assert env.step(0).step_type == dm_env.StepType.FIRST
+  rewards = [env.step(0) for _ in range(3)][-1]  # three steps left: on the left square
+  success = env.state.colours[0] == env.state.goal
   assert rewards.reward == float(success) and rewards.last() == bool(success)
   if success:
     assert rewards.discount == 0.0  # the reward ended the episode
-  assert adapter.action_spec().num_values == 3
-  assert adapter.observation_spec()["goal"].num_values == 4
+  assert env.action_spec().num_values == 3
+  assert env.observation_spec()["goal"].num_values == 4

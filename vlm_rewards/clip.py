@@ -4,6 +4,8 @@ Sources: a local Hugging Face folder (Flax ``flax_model.msgpack``, or PyTorch/sa
 weights converted on load), a Hugging Face hub id (downloaded when a hub is reachable), or
 ``"bundled"`` / ``"bundled-android"`` for the project's own small models in
 ``vlm_rewards/assets/bundled_clip`` (Playhouse) and ``bundled_android`` (phone screens).
+A folder's own tokenizer is used when it has one; the bundled models have none and share the
+package's single copy in ``vlm_rewards/assets/tokenizer``.
 
 Example::
 
@@ -206,11 +208,18 @@ class CLIP:
     return jnp.concatenate(parts, axis=0)[:count]
 
 
-def _load_tokenizer(folder: pathlib.Path):
-  """The folder's own tokenizer when it has one, else the shipped CLIP BPE tokenizer."""
-  has_own = (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file()
-  source = folder if has_own else TOKENIZER_DIR
-  return transformers.CLIPTokenizer.from_pretrained(str(source))
+def has_own_tokenizer(folder: pathlib.Path) -> bool:
+  """Whether a model folder carries tokenizer files (a hub download or an exported model)."""
+  return (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file()
+
+
+def _load_tokenizer(folder: pathlib.Path, config: transformers.CLIPConfig):
+  """The folder's own tokenizer when it has one, else the shipped CLIP BPE tokenizer
+  (`TOKENIZER_DIR`, the one copy the bundled models share) cut at the text tower's length."""
+  if has_own_tokenizer(folder):
+    return transformers.CLIPTokenizer.from_pretrained(str(folder))
+  max_length = int(config.text_config.max_position_embeddings)
+  return transformers.CLIPTokenizer.from_pretrained(str(TOKENIZER_DIR), model_max_length=max_length)
 
 
 def load_clip(name_or_path: str | pathlib.Path, dtype=jnp.float32) -> CLIP:
@@ -241,7 +250,7 @@ def load_clip(name_or_path: str | pathlib.Path, dtype=jnp.float32) -> CLIP:
     name=str(name_or_path),
     config=config,
     params=params,
-    tokenizer=_load_tokenizer(folder),
+    tokenizer=_load_tokenizer(folder, config),
     preprocess_config=load_config(folder, int(config.vision_config.image_size)),
     dtype=dtype,
   )

@@ -11,6 +11,8 @@ import pathlib
 
 import numpy as np
 
+from vlm_rewards import rewards
+
 BETAS = tuple(round(0.1 * i, 1) for i in range(1, 10))  # thresholds `threshold_by_rule` tries
 
 
@@ -176,7 +178,7 @@ def summary_at_threshold(probabilities, labels, threshold: float) -> dict:
   """Base rate, AP, and how often ``p > threshold`` fires with its precision and recall
   (None where undefined: no fire, no positive)."""
   p, labels = np.asarray(probabilities), np.asarray(labels, bool)
-  fire = p > threshold
+  fire = rewards.fires(p, threshold)
   curve = pr_curve(p, labels) if labels.any() else None
   return {
     "frames": int(len(p)),
@@ -201,7 +203,7 @@ def threshold_by_rule(datasets: dict, min_precision: float, max_hard_fire: float
     row = {"beta": beta}
     for name, (p, success, _) in datasets.items():
       row[name] = summary_at_threshold(p, success, beta)
-    row["hard_fire"] = round(float((hard_p > beta).mean()), 4) if hard_p.size else 0.0
+    row["hard_fire"] = round(float(rewards.fires(hard_p, beta).mean()), 4) if hard_p.size else 0.0
     precise = [
       (row[n]["precision"] or 0.0) >= min_precision or (n != "oracle_mix" and not row[n]["fires"])
       for n in datasets

@@ -42,7 +42,7 @@ import tqdm
 import transformers
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from vlm_rewards.clip import TOKENIZER_DIR
+from vlm_rewards.clip import ASSETS, TOKENIZER_DIR
 from vlm_rewards.preprocess import CLIP_MEAN, CLIP_STD
 
 TOKENIZER_FILES = ("vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json")
@@ -307,6 +307,14 @@ def train(
   return state, history
 
 
+def _copy_tokenizer(tokenizer_dir, out: pathlib.Path, max_length: int) -> None:
+  for name in TOKENIZER_FILES:
+    shutil.copyfile(pathlib.Path(tokenizer_dir) / name, out / name)
+  tok_config = json.loads((out / "tokenizer_config.json").read_text())
+  tok_config["model_max_length"] = max_length
+  (out / "tokenizer_config.json").write_text(json.dumps(tok_config, indent=2) + "\n")
+
+
 def save_model(
   model: transformers.FlaxCLIPModel,
   params,
@@ -319,16 +327,17 @@ def save_model(
   The preprocessing is CLIP's (shortest side to the model's size, centre crop), or with
   `squash` a resize of the whole frame to the model's square (no crop: a portrait phone
   screen keeps its status bar and dock).
+
+  A folder outside the package gets its own tokenizer files, so that it is a self-contained
+  Hugging Face model. A folder inside the package's assets (a bundled model) gets none: the
+  package keeps one tokenizer copy, `TOKENIZER_DIR`, which `load_clip` reads for folders
+  without their own.
   """
   out = pathlib.Path(out_dir)
   out.mkdir(parents=True, exist_ok=True)
   model.save_pretrained(str(out), params=jax.device_get(params))
-  max_length = model.config.text_config.max_position_embeddings
-  for name in TOKENIZER_FILES:
-    shutil.copyfile(pathlib.Path(tokenizer_dir) / name, out / name)
-  tok_config = json.loads((out / "tokenizer_config.json").read_text())
-  tok_config["model_max_length"] = max_length
-  (out / "tokenizer_config.json").write_text(json.dumps(tok_config, indent=2) + "\n")
+  if not out.resolve().is_relative_to(ASSETS):
+    _copy_tokenizer(tokenizer_dir, out, model.config.text_config.max_position_embeddings)
   size = model.config.vision_config.image_size
   processor = transformers.CLIPImageProcessor(
     size={"height": size, "width": size} if squash else {"shortest_edge": size},

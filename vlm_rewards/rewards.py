@@ -90,6 +90,16 @@ def success_probability(
   return jax.nn.softmax(logits, axis=-1)[:, 0]
 
 
+def fires(probability, threshold):
+  """Where Eq. 2's reward fires: ``probability > threshold``, strictly, elementwise.
+
+  The one statement of which side of the threshold fires, shared by the online reward
+  (`binary_reward`) and offline evaluation (`evaluation`), so that a threshold chosen offline
+  means the same online. NumPy inputs stay NumPy, in their own precision.
+  """
+  return probability > threshold
+
+
 def binary_reward(probability: jax.Array, threshold) -> jax.Array:
   """Eq. 2: 1.0 where ``probability > threshold``, else 0.0.
 
@@ -101,7 +111,7 @@ def binary_reward(probability: jax.Array, threshold) -> jax.Array:
     float32 [B] rewards in {0, 1}.
   """
   validate_threshold(threshold)
-  return (probability > threshold).astype(jnp.float32)
+  return fires(probability, threshold).astype(jnp.float32)
 
 
 def cosine_reward(image_emb: jax.Array, goal_emb: jax.Array) -> jax.Array:

@@ -17,11 +17,12 @@ android_env actions it sends are the package's own.
 
 After each action the new screenshot is resized to the launcher's 120 x 64 frame (block
 average when the screen is an integer multiple, as the launcher simulator's is; otherwise a
-linear resize), scored by the CLIP reward (Eq. 1-2, `RewardModel`), and the episode ends when
-the reward fires (termination, reward 1), at `max_steps` actions, or when android_env ends it
-(truncation). Ground truth (the foreground activity is the goal app's, read with android_env's
-`get_current_activity` adb request) is measured into `last_success` and never enters the
-observation or the reward.
+linear resize) and scored by the reward model's own `reward_fn` (the trainer's reward); the
+episode ends when the reward fires (termination, reward 1), at `max_steps` actions, or when
+android_env ends it (truncation). The episode rules are `envs.wrappers.dm_env_step`, the
+trainer's `episode_step`. Ground truth (the foreground activity is the goal app's, read with
+android_env's `get_current_activity` adb request) is measured into `last_success` and the
+episode statistics, and never enters the observation or the reward.
 """
 
 import functools
@@ -39,11 +40,11 @@ from android_env.components import task_manager as task_manager_lib
 from android_env.proto import adb_pb2
 from dm_env import specs
 
+from envs import wrappers
 from envs.android import simulator as simulator_lib
 from envs.android import task as task_lib
-from envs.launcher import apps as A
+from envs.launcher import apps, layout
 from envs.launcher import env as launcher_env
-from envs.launcher import layout as L
 
 _TOUCH, _LIFT, _REPEAT = (
   np.array(t, np.int32)
@@ -150,7 +151,7 @@ def _resize(pixels: jax.Array, shape: tuple[int, int]) -> jax.Array:
   return jnp.clip(jnp.round(x), 0, 255).astype(jnp.uint8)
 
 
-def resize_frame(pixels: np.ndarray, shape=(L.H, L.W)) -> np.ndarray:
+def resize_frame(pixels: np.ndarray, shape=(layout.H, layout.W)) -> np.ndarray:
   """uint8 [H, W, 3] screenshot -> uint8 [*shape, 3] agent frame."""
   if pixels.shape[:2] == tuple(shape):
     return pixels
@@ -161,14 +162,15 @@ class OpenAppEnv(dm_env.Environment):
   """Goal-conditioned "open app" episodes with CLIP rewards (see the module docstring).
 
   Observation: {"pixels": uint8[120, 64, 3], "goal": int32 goal id}. After each step,
-  `last_success` (ground truth, measured) and `last_probability` (Eq. 1) describe it.
+  `last_success` (ground truth, measured) and `last_probability` (Eq. 1) describe it, and
+  `episode` (`envs.wrappers.EpisodeStats`, batch 1) holds the episode so far.
   """
 
   num_actions = launcher_env.Launcher.num_actions
   action_names = launcher_env.ACTION_NAMES
 
   def __init__(self, env, reward_model, *, max_steps: int = 32, seed: int = 0):
-    names = {app.name: i for i, app in enumerate(A.APPS)}
+    names = {app.name: i for i, app in enumerate(apps.APPS)}
     unknown = [g for g in reward_model.goals if g not in names]
     if unknown:
       raise ValueError(
@@ -179,19 +181,20 @@ class OpenAppEnv(dm_env.Environment):
       raise ValueError(f"max_steps must be >= 1, got {max_steps}.")
     self._env, self._model, self.max_steps = env, reward_model, max_steps
     self.goals = reward_model.goals
-    self._activities = [A.APPS[names[g]].activity for g in self.goals]
+    self._activities = [apps.APPS[names[g]].activity for g in self.goals]
     self._params = reward_model.params
     self._reward_fn = jax.jit(reward_model.reward_fn)
     self._rng = np.random.default_rng(seed)
     self._goal, self._steps, self._frame = 0, 0, None
     self.last_success, self.last_probability = False, 0.0
+    self.episode = wrappers.initial_stats(1)
 
   # ------------------------------------------------------------------ host-actor interface
 
   def begin(self) -> tuple[np.ndarray, int, bool]:
     """Starts an episode: draws a goal, resets android_env; -> (frame, goal id, success)."""
     self._goal = int(self._rng.integers(len(self.goals)))
-    self._steps = 0
+    self._steps, self.episode = 0, wrappers.initial_stats(1)
     self._frame = resize_frame(self._env.reset().observation["pixels"])
     self.last_success, self.last_probability = self.ground_truth(), 0.0
     return self._frame, self._goal, self.last_success
@@ -215,20 +218,19 @@ class OpenAppEnv(dm_env.Environment):
     return dm_env.restart(self._observation())
 
   def step(self, action) -> dm_env.TimeStep:
-    frame, _, ended = self.act(action)
+    frame, success, ended = self.act(action)
     reward, probability = self._reward_fn(
       self._params, frame[None], jnp.asarray([self._goal], jnp.int32)
     )
     reward, self.last_probability = float(reward[0]), float(probability[0])
-    if reward > 0:
-      return dm_env.termination(reward, self._observation())
-    if ended:
-      return dm_env.truncation(0.0, self._observation())
-    return dm_env.transition(0.0, self._observation())
+    self.episode, timestep = wrappers.dm_env_step(
+      self.episode, self._observation(), reward, reward > 0, ended, success
+    )
+    return timestep
 
   def observation_spec(self):
     return {
-      "pixels": specs.Array((L.H, L.W, 3), np.uint8, "pixels"),
+      "pixels": specs.Array((layout.H, layout.W, 3), np.uint8, "pixels"),
       "goal": specs.DiscreteArray(len(self.goals), np.int32, name="goal"),
     }
 
@@ -258,9 +260,9 @@ class OpenAppEnv(dm_env.Environment):
 
   def _apply(self, action: int) -> dm_env.TimeStep:
     """Sends one launcher action as android_env actions; returns the last timestep."""
-    if action < L.ROWS * L.COLS:
-      row, col = divmod(action, L.COLS)
-      x, y = (col + 0.5) / L.COLS, (row + 0.5) / L.ROWS
+    if action < layout.ROWS * layout.COLS:
+      row, col = divmod(action, layout.COLS)
+      x, y = (col + 0.5) / layout.COLS, (row + 0.5) / layout.ROWS
       steps = [(_TOUCH, x, y), (_LIFT, x, y)]
     elif action in _SWIPES:
       (x0, y0), (x1, y1) = _SWIPES[action]

@@ -26,14 +26,13 @@ import numpy as np
 from android_env.components import adb_controller, config_classes, fake_log_stream
 from android_env.components.simulators import base_simulator
 
-from envs.launcher import apps as A
+from envs.launcher import apps, layout
 from envs.launcher import env as launcher_env
-from envs.launcher import layout as L
 
 LAUNCHER_ACTIVITY = "com.google.android.apps.nexuslauncher/.NexusLauncherActivity"
 SHUFFLE_ACTION = "com.vlmrewards.launcher.SHUFFLE_LAYOUT"
-PACKAGES = {app.activity.split("/")[0]: i for i, app in enumerate(A.APPS)}
-ACTIVITIES = {app.activity: i for i, app in enumerate(A.APPS)}
+PACKAGES = {app.activity.split("/")[0]: i for i, app in enumerate(apps.APPS)}
+ACTIVITIES = {app.activity: i for i, app in enumerate(apps.APPS)}
 
 
 @dataclasses.dataclass
@@ -129,7 +128,7 @@ class LauncherSimulator(base_simulator.BaseSimulator):
   @property
   def foreground_activity(self) -> str:
     app = int(self._state.app)
-    return LAUNCHER_ACTIVITY if app == launcher_env.NO_APP else A.APPS[app].activity
+    return LAUNCHER_ACTIVITY if app == launcher_env.NO_APP else apps.APPS[app].activity
 
   def _shuffle(self) -> None:
     self._key, key = jax.random.split(self._key)
@@ -139,13 +138,13 @@ class LauncherSimulator(base_simulator.BaseSimulator):
     self._state = self._step(jax.random.key(0), self._state, action)
 
   def _gesture(self, x0: int, y0: int, x1: int, y1: int) -> None:
-    height, width = L.H * self._config.scale, L.W * self._config.scale
+    height, width = layout.H * self._config.scale, layout.W * self._config.scale
     dx, dy = (x1 - x0) / width, (y1 - y0) / height
     limit = self._config.swipe_fraction
     if abs(dx) <= limit and abs(dy) <= limit:
-      row = min(max(int(y0 * L.ROWS // height), 0), L.ROWS - 1)
-      col = min(max(int(x0 * L.COLS // width), 0), L.COLS - 1)
-      self._act(row * L.COLS + col)
+      row = min(max(int(y0 * layout.ROWS // height), 0), layout.ROWS - 1)
+      col = min(max(int(x0 * layout.COLS // width), 0), layout.COLS - 1)
+      self._act(row * layout.COLS + col)
     elif abs(dx) >= abs(dy):
       self._act(launcher_env.SWIPE_LEFT if dx < 0 else launcher_env.SWIPE_RIGHT)
     else:
@@ -179,9 +178,9 @@ class LauncherSimulator(base_simulator.BaseSimulator):
           self._shuffle()
         return b"Broadcast completed: result=0"
       if cmd[:3] == ["am", "stack", "list"]:
-        activity = self.foreground_activity
+        activity, scale = self.foreground_activity, self._config.scale
         return (
-          f"RootTask id=1 bounds=[0,0][{L.W * self._config.scale},{L.H * self._config.scale}]"
+          f"RootTask id=1 bounds=[0,0][{layout.W * scale},{layout.H * scale}]"
           f" displayId=0 userId=0\n  taskId=1: {activity} visible=true "
           f"topActivity=ComponentInfo{{{activity}}}"
         ).encode()

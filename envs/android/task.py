@@ -15,12 +15,12 @@ from android_env.proto import adb_pb2, task_pb2
 from google.protobuf import text_format
 
 from envs.android import simulator
-from envs.launcher import apps as A
+from envs.launcher import apps
 
 
 def app_packages(task: str = "common") -> list[str]:
   """The Android packages of a launcher task's goal apps ("common" or "diverse")."""
-  return sorted({A.APPS[i].activity.split("/")[0] for i in A.TASKS[task]})
+  return sorted({apps.APPS[i].activity.split("/")[0] for i in apps.TASKS[task]})
 
 
 def open_app_task(max_episode_steps: int = 0, packages=()) -> task_pb2.Task:

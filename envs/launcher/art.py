@@ -8,10 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from envs.launcher import apps as A
-from envs.launcher import draw as D
-from envs.launcher import font, screens
-from envs.launcher import layout as L
+from envs.launcher import apps, draw, font, layout, screens
 
 SHAPES = ("circle", "square", "diamond", "squircle", "shield")
 NUM_WALLPAPERS = 12
@@ -20,7 +17,7 @@ DRAWER_RGB = (32, 33, 36)
 
 
 def icon_mask(shape: str) -> np.ndarray:
-  n = L.ICON
+  n = layout.ICON
   ys, xs = np.mgrid[:n, :n] + 0.5
   dy, dx = ys - n / 2, xs - n / 2
   if shape == "circle":
@@ -38,15 +35,15 @@ def icon_mask(shape: str) -> np.ndarray:
 
 def icon(index: int) -> tuple[np.ndarray, np.ndarray]:
   """(float32 RGB, bool mask) [ICON, ICON] of app `index`: shape, colour, glyph, accent."""
-  app = A.APPS[index]
-  colour = A.rgb(app.colour)
+  app = apps.APPS[index]
+  colour = apps.rgb(app.colour)
   mask = icon_mask(SHAPES[index % len(SHAPES)])
-  img = D.canvas(L.ICON, L.ICON, colour)
+  img = draw.canvas(layout.ICON, layout.ICON, colour)
   if (index // len(SHAPES)) % 2:  # a lighter lower half on every other group: two-tone icons
-    img[L.ICON // 2 + 1 :] = D.mix(colour, (255, 255, 255), 0.45)
+    img[layout.ICON // 2 + 1 :] = draw.mix(colour, (255, 255, 255), 0.45)
   ink = font.rasterise(app.glyph)
-  glyph_colour = D.ink_on(colour)
-  y, x = (L.ICON - font.GLYPH_H) // 2, (L.ICON - font.GLYPH_W) // 2
+  glyph_colour = draw.ink_on(colour)
+  y, x = (layout.ICON - font.GLYPH_H) // 2, (layout.ICON - font.GLYPH_W) // 2
   img[y : y + font.GLYPH_H, x : x + font.GLYPH_W][ink] = glyph_colour
   return img, mask
 
@@ -57,50 +54,50 @@ class Tiles(NamedTuple):
 
 
 def tiles() -> Tiles:
-  n = A.NUM_APPS + 1
-  rgb = np.zeros((2 * n, L.CELL_H, L.CELL_W, 3), np.float32)
-  mask = np.zeros((2 * n, L.CELL_H, L.CELL_W), bool)
-  for i in range(A.NUM_APPS):
+  n = apps.NUM_APPS + 1
+  rgb = np.zeros((2 * n, layout.CELL_H, layout.CELL_W, 3), np.float32)
+  mask = np.zeros((2 * n, layout.CELL_H, layout.CELL_W), bool)
+  for i in range(apps.NUM_APPS):
     img, m = icon(i)
-    for t, y in ((i, L.ICON_Y), (n + i, L.DOCK_ICON_Y)):
-      rgb[t, y : y + L.ICON, L.ICON_X : L.ICON_X + L.ICON][m] = img[m]
-      mask[t, y : y + L.ICON, L.ICON_X : L.ICON_X + L.ICON] = m
-    label = font.fit(A.APPS[i].label, L.CELL_W)
+    for t, y in ((i, layout.ICON_Y), (n + i, layout.DOCK_ICON_Y)):
+      rgb[t, y : y + layout.ICON, layout.ICON_X : layout.ICON_X + layout.ICON][m] = img[m]
+      mask[t, y : y + layout.ICON, layout.ICON_X : layout.ICON_X + layout.ICON] = m
+    label = font.fit(apps.APPS[i].label, layout.CELL_W)
     ink = font.rasterise(label)
-    x = (L.CELL_W - ink.shape[1]) // 2
-    region = (slice(L.LABEL_Y, L.LABEL_Y + font.GLYPH_H), slice(x, x + ink.shape[1]))
+    x = (layout.CELL_W - ink.shape[1]) // 2
+    region = (slice(layout.LABEL_Y, layout.LABEL_Y + font.GLYPH_H), slice(x, x + ink.shape[1]))
     rgb[i][region][ink] = 255.0
     mask[i][region] |= ink
-  return Tiles(D.to_uint8(rgb), mask)
+  return Tiles(draw.to_uint8(rgb), mask)
 
 
 def wallpaper(index: int) -> np.ndarray:
   """uint8[H, W, 3] procedural wallpaper `index`: gradients, stripes, discs, waves."""
   rng = np.random.default_rng(500 + index)
   a, b = (tuple(int(v) for v in rng.integers(20, 200, 3)) for _ in range(2))
-  ys, xs = np.mgrid[: L.H, : L.W] + 0.5
+  ys, xs = np.mgrid[: layout.H, : layout.W] + 0.5
   style = index % 4
   if style == 0:  # vertical gradient
-    t = ys / L.H
+    t = ys / layout.H
   elif style == 1:  # diagonal stripes
-    t = ((ys + xs) // 12 % 2) * 0.6 + ys / L.H * 0.4
+    t = ((ys + xs) // 12 % 2) * 0.6 + ys / layout.H * 0.4
   elif style == 2:  # soft discs
     t = np.zeros_like(ys)
     for cy, cx, r in zip(
-      rng.uniform(0, L.H, 5), rng.uniform(0, L.W, 5), rng.uniform(10, 26, 5), strict=True
+      rng.uniform(0, layout.H, 5), rng.uniform(0, layout.W, 5), rng.uniform(10, 26, 5), strict=True
     ):
       t = np.maximum(t, np.clip(1 - np.hypot(ys - cy, xs - cx) / r, 0, 1))
   else:  # waves
     t = 0.5 + 0.5 * np.sin(ys / 9 + 2 * np.sin(xs / 14 + index))
   img = np.asarray(a, np.float32) * (1 - t[..., None]) + np.asarray(b, np.float32) * t[..., None]
-  return D.to_uint8(img)
+  return draw.to_uint8(img)
 
 
 def _status_bar() -> np.ndarray:
   """bool[H, W]: the status bar's white ink (the time, a battery)."""
-  ink = D.canvas(L.H, L.W, (0, 0, 0))
-  D.text(ink, 1, 2, L.STATUS_TIME, (1, 1, 1))
-  D.rect(ink, 1, L.W - 7, 5, L.W - 2, (1, 1, 1))
+  ink = draw.canvas(layout.H, layout.W, (0, 0, 0))
+  draw.text(ink, 1, 2, layout.STATUS_TIME, (1, 1, 1))
+  draw.rect(ink, 1, layout.W - 7, 5, layout.W - 2, (1, 1, 1))
   return ink[..., 0] > 0
 
 
@@ -113,35 +110,42 @@ class Overlays(NamedTuple):
 
 
 def overlays(num_pages: int, drawer_pages: int) -> Overlays:
-  home_rgb = np.zeros((num_pages, L.H, L.W, 3), np.float32)
-  home_mask = np.zeros((num_pages, L.H, L.W), bool)
+  home_rgb = np.zeros((num_pages, layout.H, layout.W, 3), np.float32)
+  home_mask = np.zeros((num_pages, layout.H, layout.W), bool)
   status = _status_bar()
   for page in range(num_pages):
     img, mask = home_rgb[page], home_mask[page]
     img[status] = 255.0
     mask |= status
-    D.rounded_rect(img, 9, 4, 17, L.W - 5, 4, (255, 255, 255))
-    pill = np.zeros((L.H, L.W, 3), np.float32)
-    D.rounded_rect(pill, 9, 4, 17, L.W - 5, 4, (1, 1, 1))
+    draw.rounded_rect(img, 9, 4, 17, layout.W - 5, 4, (255, 255, 255))
+    pill = np.zeros((layout.H, layout.W, 3), np.float32)
+    draw.rounded_rect(pill, 9, 4, 17, layout.W - 5, 4, (1, 1, 1))
     mask |= pill[..., 0] > 0
-    D.text(img, 11, 7, "G", (66, 133, 244))
-    D.rect(img, 12, 13, 14, 40, (200, 200, 200))
-    y = L.DOCK_ROW * L.CELL_H + L.DOTS_Y
-    x0 = L.W // 2 - 3 * num_pages // 2
+    draw.text(img, 11, 7, "G", (66, 133, 244))
+    draw.rect(img, 12, 13, 14, 40, (200, 200, 200))
+    y = layout.DOCK_ROW * layout.CELL_H + layout.DOTS_Y
+    x0 = layout.W // 2 - 3 * num_pages // 2
     for k in range(num_pages):
       x = x0 + 3 * k
-      D.rect(img, y, x, y + 2, x + 2, (255, 255, 255) if k == page else (150, 150, 150))
+      draw.rect(img, y, x, y + 2, x + 2, (255, 255, 255) if k == page else (150, 150, 150))
       mask[y : y + 2, x : x + 2] = True
-  drawer = np.zeros((drawer_pages, L.H, L.W, 3), np.float32)
+  drawer = np.zeros((drawer_pages, layout.H, layout.W, 3), np.float32)
   for page in range(drawer_pages):
     img = drawer[page]
     img[:] = DRAWER_RGB
     img[status] = 255.0
-    D.rounded_rect(img, 9, 4, 17, L.W - 5, 4, (60, 64, 67))
-    D.text(img, 11, 8, "SEARCH", (170, 170, 170))
-    span = (L.H - L.CELL_H) // drawer_pages
-    D.rect(img, L.CELL_H + span * page, L.W - 2, L.CELL_H + span * (page + 1), L.W, (150, 150, 150))
-  return Overlays(D.to_uint8(home_rgb), home_mask, D.to_uint8(drawer))
+    draw.rounded_rect(img, 9, 4, 17, layout.W - 5, 4, (60, 64, 67))
+    draw.text(img, 11, 8, "SEARCH", (170, 170, 170))
+    span = (layout.H - layout.CELL_H) // drawer_pages
+    draw.rect(
+      img,
+      layout.CELL_H + span * page,
+      layout.W - 2,
+      layout.CELL_H + span * (page + 1),
+      layout.W,
+      (150, 150, 150),
+    )
+  return Overlays(draw.to_uint8(home_rgb), home_mask, draw.to_uint8(drawer))
 
 
 def wallpapers() -> np.ndarray:
@@ -149,4 +153,4 @@ def wallpapers() -> np.ndarray:
 
 
 def app_screens() -> np.ndarray:
-  return np.stack([screens.app_screen(i) for i in range(A.NUM_APPS)])
+  return np.stack([screens.app_screen(i) for i in range(apps.NUM_APPS)])

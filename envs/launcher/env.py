@@ -28,14 +28,12 @@ import numpy as np
 from flax import struct
 
 from envs import base
-from envs.launcher import apps as A
-from envs.launcher import art
-from envs.launcher import layout as L
+from envs.launcher import apps, art, layout
 
 SWIPE_LEFT, SWIPE_RIGHT, SWIPE_UP, SWIPE_DOWN, HOME, BACK = range(
-  L.ROWS * L.COLS, L.ROWS * L.COLS + 6
+  layout.ROWS * layout.COLS, layout.ROWS * layout.COLS + 6
 )
-ACTION_NAMES = tuple(f"tap_{r}_{c}" for r in range(L.ROWS) for c in range(L.COLS)) + (
+ACTION_NAMES = tuple(f"tap_{r}_{c}" for r in range(layout.ROWS) for c in range(layout.COLS)) + (
   "swipe_left",
   "swipe_right",
   "swipe_up",
@@ -43,7 +41,7 @@ ACTION_NAMES = tuple(f"tap_{r}_{c}" for r in range(L.ROWS) for c in range(L.COLS
   "home",
   "back",
 )
-EMPTY = A.NUM_APPS  # the empty tile / no app in a cell
+EMPTY = apps.NUM_APPS  # the empty tile / no app in a cell
 NO_APP = -1
 
 
@@ -66,8 +64,8 @@ class LauncherConfig:
   scale: int = 1
 
   def __post_init__(self):
-    if self.task not in A.TASKS:
-      raise ValueError(f"task must be one of {sorted(A.TASKS)}, got {self.task!r}.")
+    if self.task not in apps.TASKS:
+      raise ValueError(f"task must be one of {sorted(apps.TASKS)}, got {self.task!r}.")
     if not 1 <= self.num_pages <= 8:
       raise ValueError(f"num_pages must be in 1..8, got {self.num_pages}.")
     if not 0.0 <= self.occupancy <= 1.0:
@@ -103,9 +101,9 @@ class Launcher:
 
   def __init__(self, config: LauncherConfig | None = None):
     self.config = config or LauncherConfig()
-    self.goal_apps = np.asarray(A.TASKS[self.config.task], np.int32)
-    self.goals = tuple(A.APPS[i].name for i in self.goal_apps)
-    self.drawer_pages = -(-A.NUM_APPS // L.DRAWER_CELLS)
+    self.goal_apps = np.asarray(apps.TASKS[self.config.task], np.int32)
+    self.goals = tuple(apps.APPS[i].name for i in self.goal_apps)
+    self.drawer_pages = -(-apps.NUM_APPS // layout.DRAWER_CELLS)
     tiles = art.tiles()
     over = art.overlays(self.config.num_pages, self.drawer_pages)
     self._tiles_rgb, self._tiles_mask = jnp.asarray(tiles.rgb), jnp.asarray(tiles.mask)
@@ -127,11 +125,11 @@ class Launcher:
 
   @property
   def observation_shape(self) -> tuple[int, int, int]:
-    return (L.H * self.config.scale, L.W * self.config.scale, 3)
+    return (layout.H * self.config.scale, layout.W * self.config.scale, 3)
 
   @property
   def home_cells(self) -> int:
-    return self.config.num_pages * L.PAGE_CELLS + L.DOCK_CELLS
+    return self.config.num_pages * layout.PAGE_CELLS + layout.DOCK_CELLS
 
   # ----------------------------------------------------------------------------- episodes
 
@@ -140,17 +138,17 @@ class Launcher:
     k_goal, k_perm, k_cells, k_drawer, k_wall, k_page = jax.random.split(key, 6)
     if goal_id is None:
       goal_id = base.sample_goal(k_goal, self.goal_pools, pool)
-    pages = self.config.num_pages * L.PAGE_CELLS
-    perm = jax.random.permutation(k_perm, A.NUM_APPS).astype(jnp.int32)
+    pages = self.config.num_pages * layout.PAGE_CELLS
+    perm = jax.random.permutation(k_perm, apps.NUM_APPS).astype(jnp.int32)
     occupied = jax.random.uniform(k_cells, (pages,)) < self.config.occupancy
-    rank = jnp.cumsum(occupied) - 1 + L.DOCK_CELLS
+    rank = jnp.cumsum(occupied) - 1 + layout.DOCK_CELLS
     on_pages = jnp.where(
-      occupied & (rank < A.NUM_APPS), perm[jnp.minimum(rank, A.NUM_APPS - 1)], EMPTY
+      occupied & (rank < apps.NUM_APPS), perm[jnp.minimum(rank, apps.NUM_APPS - 1)], EMPTY
     )
-    home = jnp.concatenate([on_pages, perm[: L.DOCK_CELLS]])
-    drawer = jax.random.permutation(k_drawer, A.NUM_APPS).astype(jnp.int32)
+    home = jnp.concatenate([on_pages, perm[: layout.DOCK_CELLS]])
+    drawer = jax.random.permutation(k_drawer, apps.NUM_APPS).astype(jnp.int32)
     drawer = jnp.pad(
-      drawer, (0, self.drawer_pages * L.DRAWER_CELLS - A.NUM_APPS), constant_values=EMPTY
+      drawer, (0, self.drawer_pages * layout.DRAWER_CELLS - apps.NUM_APPS), constant_values=EMPTY
     )
     walls = [jax.random.choice(k_wall, jnp.asarray(w)) for w in self._wallpaper_pools]
     wallpaper = jnp.stack(walls)[jnp.asarray(pool, jnp.int32)].astype(jnp.int32)
@@ -170,13 +168,13 @@ class Launcher:
 
   def tapped_app(self, state: LauncherState, action) -> jax.Array:
     """int32: the app a tap action lands on in this state (EMPTY if none or not a tap)."""
-    row, col = jnp.divmod(jnp.asarray(action, jnp.int32), L.COLS)
-    is_tap = action < L.ROWS * L.COLS
-    page_cell = state.page * L.PAGE_CELLS + (row - 1) * L.COLS + col
-    dock_cell = self.config.num_pages * L.PAGE_CELLS + col
-    home_cell = jnp.where(row == L.DOCK_ROW, dock_cell, page_cell)
+    row, col = jnp.divmod(jnp.asarray(action, jnp.int32), layout.COLS)
+    is_tap = action < layout.ROWS * layout.COLS
+    page_cell = state.page * layout.PAGE_CELLS + (row - 1) * layout.COLS + col
+    dock_cell = self.config.num_pages * layout.PAGE_CELLS + col
+    home_cell = jnp.where(row == layout.DOCK_ROW, dock_cell, page_cell)
     on_home = jnp.where(row >= 1, state.home[jnp.clip(home_cell, 0, self.home_cells - 1)], EMPTY)
-    drawer_cell = state.drawer_page * L.DRAWER_CELLS + (row - 1) * L.COLS + col
+    drawer_cell = state.drawer_page * layout.DRAWER_CELLS + (row - 1) * layout.COLS + col
     in_drawer = jnp.where(
       row >= 1, state.drawer[jnp.clip(drawer_cell, 0, state.drawer.shape[0] - 1)], EMPTY
     )
@@ -232,18 +230,20 @@ class Launcher:
   def screen_cells(self, state: LauncherState) -> jax.Array:
     """int32[ROWS, COLS] app per screen cell of the home page or drawer (EMPTY if none)."""
     cells = self._cells(state)
-    return jnp.where(cells > A.NUM_APPS, cells - (A.NUM_APPS + 1), cells)
+    return jnp.where(cells > apps.NUM_APPS, cells - (apps.NUM_APPS + 1), cells)
 
   def _cells(self, state: LauncherState) -> jax.Array:
     """int32[ROWS, COLS] tile per screen cell (dock tiles are offset by NUM_APPS + 1)."""
-    page = jax.lax.dynamic_slice(state.home, (state.page * L.PAGE_CELLS,), (L.PAGE_CELLS,))
-    dock = state.home[-L.DOCK_CELLS :] + (A.NUM_APPS + 1)
-    top = jnp.full((L.COLS,), EMPTY, jnp.int32)
+    page = jax.lax.dynamic_slice(
+      state.home, (state.page * layout.PAGE_CELLS,), (layout.PAGE_CELLS,)
+    )
+    dock = state.home[-layout.DOCK_CELLS :] + (apps.NUM_APPS + 1)
+    top = jnp.full((layout.COLS,), EMPTY, jnp.int32)
     home = jnp.concatenate([top, page, dock])
-    start = state.drawer_page * L.DRAWER_CELLS
-    listed = jax.lax.dynamic_slice(state.drawer, (start,), (L.DRAWER_CELLS,))
+    start = state.drawer_page * layout.DRAWER_CELLS
+    listed = jax.lax.dynamic_slice(state.drawer, (start,), (layout.DRAWER_CELLS,))
     drawer = jnp.concatenate([top, listed])
-    return jnp.where(state.drawer_open, drawer, home).reshape(L.ROWS, L.COLS)
+    return jnp.where(state.drawer_open, drawer, home).reshape(layout.ROWS, layout.COLS)
 
   def render(self, state: LauncherState) -> jax.Array:
     """uint8[H, W, 3]: the app's screen, or the drawer, or the home page."""
@@ -251,7 +251,7 @@ class Launcher:
 
     def grid(t):  # [ROWS, COLS, CELL_H, CELL_W, ...] -> [H, W, ...]
       t = jnp.swapaxes(t, 1, 2)
-      return t.reshape(L.H, L.W, *t.shape[4:])
+      return t.reshape(layout.H, layout.W, *t.shape[4:])
 
     tile_rgb, tile_mask = grid(self._tiles_rgb[cells]), grid(self._tiles_mask[cells])
     background = jnp.where(

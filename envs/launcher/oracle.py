@@ -5,13 +5,13 @@ that holds it, else opens the drawer and scrolls to it. At most 4 actions from a
 import jax
 import jax.numpy as jnp
 
-from envs.launcher import layout as L
+from envs.launcher import layout
 from envs.launcher.env import BACK, NO_APP, SWIPE_DOWN, SWIPE_LEFT, SWIPE_RIGHT, SWIPE_UP, Launcher
 
 
 def make_oracle(env: Launcher):
   """`oracle(key, state, goal_id) -> int32 action` (pure; `key` unused)."""
-  pages = env.config.num_pages * L.PAGE_CELLS
+  pages = env.config.num_pages * layout.PAGE_CELLS
 
   def oracle(key, state, goal_id):
     del key
@@ -20,9 +20,11 @@ def make_oracle(env: Launcher):
     cell = jnp.argmax(state.home == app)
     on_home = jnp.any(state.home == app)
     in_dock = on_home & (cell >= pages)
-    page, index = jnp.divmod(cell, L.PAGE_CELLS)
+    page, index = jnp.divmod(cell, layout.PAGE_CELLS)
     home_tap = jnp.where(
-      in_dock, L.DOCK_ROW * L.COLS + cell - pages, (index // L.COLS + 1) * L.COLS + index % L.COLS
+      in_dock,
+      layout.DOCK_ROW * layout.COLS + cell - pages,
+      (index // layout.COLS + 1) * layout.COLS + index % layout.COLS,
     )
     home_action = jnp.where(
       on_home & (in_dock | (page == state.page)),
@@ -31,8 +33,8 @@ def make_oracle(env: Launcher):
     )
     # Drawer: scroll to its page, then tap.
     slot = jnp.argmax(state.drawer == app)
-    dpage, dindex = jnp.divmod(slot, L.DRAWER_CELLS)
-    drawer_tap = (dindex // L.COLS + 1) * L.COLS + dindex % L.COLS
+    dpage, dindex = jnp.divmod(slot, layout.DRAWER_CELLS)
+    drawer_tap = (dindex // layout.COLS + 1) * layout.COLS + dindex % layout.COLS
     drawer_action = jnp.where(
       dpage == state.drawer_page,
       drawer_tap,

@@ -2,6 +2,6 @@
 
 from envs.playhouse.config import PlayhouseConfig
 from envs.playhouse.env import Playhouse
-from envs.playhouse.state import Observation, PlayhouseState
+from envs.playhouse.state import PlayhouseState
 
-__all__ = ["Observation", "Playhouse", "PlayhouseConfig", "PlayhouseState"]
+__all__ = ["Playhouse", "PlayhouseConfig", "PlayhouseState"]

@@ -98,14 +98,12 @@ class PlayhouseConfig:
   fov_degrees: float = 70.0
   max_steps: int = 128  # time limit; reaching it truncates the episode
   families: tuple[str, ...] = FAMILY_NAMES  # goal families in `env.goals`
-  heldout: bool = False  # default goal pool of the standalone `reset` (its `heldout` overrides)
-  terminate_on_success: bool = True  # False: only the time limit ends episodes
   move_step: float = 0.5
   turn_degrees: float = 30.0  # 360 / turn_degrees headings
   agent_radius: float = 0.25
   reach: float = 1.5  # Find / grab / Pick-and-place distance
   grab_degrees: float = 40.0  # half-angle of the grab cone
-  drop_distance: float = 1.0  # 0.6 before 2026-11-27 (the dropped object hid what lay behind)
+  drop_distance: float = 1.0  # far enough ahead that the dropped object hides little behind it
   sprite_layers: int = 2  # nearest sprites composited per screen column
   map_cell_px: int = 8  # top-down map: pixels per cell
 

@@ -3,8 +3,19 @@
 import jax
 import jax.numpy as jnp
 
-from envs.playhouse import config as C
 from envs.playhouse import geometry
+from envs.playhouse.config import (
+  BACKWARD,
+  DROP,
+  EMPTY,
+  FORWARD,
+  GRAB,
+  STRAFE_LEFT,
+  STRAFE_RIGHT,
+  TURN_LEFT,
+  TURN_RIGHT,
+  PlayhouseConfig,
+)
 from envs.playhouse.state import PlayhouseState
 
 
@@ -12,7 +23,7 @@ def _box_free(cells: jax.Array, p: jax.Array, radius: float) -> jax.Array:
   """True when the square of half-size `radius` around p touches no wall or furniture."""
   corners = p[None, :] + radius * jnp.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], jnp.float32)
   mats = jax.vmap(lambda q: geometry.cell_at(cells, q))(corners)
-  return jnp.all(mats == C.EMPTY)
+  return jnp.all(mats == EMPTY)
 
 
 def slide(cells: jax.Array, pos: jax.Array, delta: jax.Array, radius: float) -> jax.Array:
@@ -23,21 +34,21 @@ def slide(cells: jax.Array, pos: jax.Array, delta: jax.Array, radius: float) -> 
   return jnp.where(_box_free(cells, py, radius), py, pos)
 
 
-def _motion(state: PlayhouseState, action: jax.Array, cfg: C.PlayhouseConfig):
+def _motion(state: PlayhouseState, action: jax.Array, cfg: PlayhouseConfig):
   fwd = geometry.direction(state.heading, cfg.num_headings)
   right = jnp.stack([-fwd[1], fwd[0]])
   step = jnp.select(
-    [action == C.FORWARD, action == C.BACKWARD, action == C.STRAFE_LEFT, action == C.STRAFE_RIGHT],
+    [action == FORWARD, action == BACKWARD, action == STRAFE_LEFT, action == STRAFE_RIGHT],
     [fwd, -fwd, -right, right],
     jnp.zeros(2, jnp.float32),
   )
   pos = slide(state.cells, state.pos, cfg.move_step * step, cfg.agent_radius)
-  turn = (action == C.TURN_RIGHT).astype(jnp.int32) - (action == C.TURN_LEFT).astype(jnp.int32)
+  turn = (action == TURN_RIGHT).astype(jnp.int32) - (action == TURN_LEFT).astype(jnp.int32)
   heading = (state.heading + turn) % cfg.num_headings
   return pos, heading
 
 
-def grab_candidate(state: PlayhouseState, cfg: C.PlayhouseConfig) -> jax.Array:
+def grab_candidate(state: PlayhouseState, cfg: PlayhouseConfig) -> jax.Array:
   """Slot the grab action would pick up, or -1: the nearest resting object in reach (but not
   under the agent's feet, closer than 0.3), within the grab cone and in sight."""
   view = geometry.slot_view(state, cfg.num_headings)
@@ -48,20 +59,20 @@ def grab_candidate(state: PlayhouseState, cfg: C.PlayhouseConfig) -> jax.Array:
   return jnp.where(jnp.any(ok), best, -1).astype(jnp.int32)
 
 
-def drop_point(state: PlayhouseState, cfg: C.PlayhouseConfig):
+def drop_point(state: PlayhouseState, cfg: PlayhouseConfig):
   """(point in front of the agent where a drop would put the object, whether it is free)."""
   fwd = geometry.direction(state.heading, cfg.num_headings)
   p = state.pos + cfg.drop_distance * fwd
-  return p, geometry.cell_at(state.cells, p) == C.EMPTY
+  return p, geometry.cell_at(state.cells, p) == EMPTY
 
 
-def step(state: PlayhouseState, action: jax.Array, cfg: C.PlayhouseConfig) -> PlayhouseState:
+def step(state: PlayhouseState, action: jax.Array, cfg: PlayhouseConfig) -> PlayhouseState:
   """One transition (no rendering, no goal logic); time advances by one."""
   action = jnp.asarray(action, jnp.int32)
   cand = grab_candidate(state, cfg)
-  grab = (action == C.GRAB) & (state.held < 0) & (cand >= 0)
+  grab = (action == GRAB) & (state.held < 0) & (cand >= 0)
   point, free = drop_point(state, cfg)
-  drop = (action == C.DROP) & (state.held >= 0) & free
+  drop = (action == DROP) & (state.held >= 0) & free
   slots = jnp.arange(state.obj_pos.shape[0])
   obj_pos = jnp.where(drop & (slots == state.held)[:, None], point[None, :], state.obj_pos)
   held = jnp.where(grab, cand, jnp.where(drop, -1, state.held))

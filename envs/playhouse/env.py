@@ -5,30 +5,34 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs import base
-from envs.playhouse import config as C
 from envs.playhouse import dynamics, geometry, goals, layout, render, topdown
-from envs.playhouse.state import Observation, PlayhouseState
+from envs.playhouse.config import (
+  ACTION_NAMES,
+  COLOUR_NAMES,
+  FAMILY_NAMES,
+  TYPE_NAMES,
+  PlayhouseConfig,
+)
+from envs.playhouse.state import PlayhouseState
 
 
 class Playhouse:
   """A procedurally generated house with Find, Lift and Pick-and-place goals.
 
-  Implements the environment contract of `envs.base` (what trainers use: `reset_state`,
-  `step_state`, `render`, `goal`, `success`, `truncated`, `goal_pools` "train" and "heldout",
-  `max_steps`, ...). For standalone use it is also gymnax-shaped: `reset(key) -> (obs, state)`
-  and `step(key, state, action) -> (obs, state, reward, done, info)` with reward =
-  ground-truth success, `info["success"]`, `info["terminated"]`, `info["truncated"]` and
-  done = terminated | truncated. Nothing is jitted here; jit and vmap at the call site.
+  Implements the environment contract of `envs.base` (`reset_state`, `step_state`, `render`,
+  `goal`, `success`, `truncated`, `goal_pools` "train" and "heldout", `max_steps`, ...) and
+  nothing more: episodes (resets, rewards, ends) are `envs.wrappers`' business, so there is one
+  implementation of them. Nothing is jitted here; jit and vmap at the call site.
   """
 
-  colour_names = C.COLOUR_NAMES
-  type_names = C.TYPE_NAMES
-  family_names = C.FAMILY_NAMES
-  action_names = C.ACTION_NAMES
-  num_actions = len(C.ACTION_NAMES)
+  colour_names = COLOUR_NAMES
+  type_names = TYPE_NAMES
+  family_names = FAMILY_NAMES
+  action_names = ACTION_NAMES
+  num_actions = len(ACTION_NAMES)
 
-  def __init__(self, config: C.PlayhouseConfig | None = None):
-    self.config = config or C.PlayhouseConfig()
+  def __init__(self, config: PlayhouseConfig | None = None):
+    self.config = config or PlayhouseConfig()
     self.goals, self.goal_tables = goals.build_tables(self.config.families)
     held = self.goal_tables.heldout
     self.train_goal_ids = np.flatnonzero(~held).astype(np.int32)
@@ -106,9 +110,6 @@ class Playhouse:
     ref = (state.obj_colour == tab.ref_colour) & (state.obj_type == tab.ref_type)
     return self._render_map(state, target | ref)
 
-  def observe(self, state: PlayhouseState) -> Observation:
-    return Observation(pixels=self.render(state), goal=state.goal)
-
   def success(self, state: PlayhouseState, goal_id) -> jax.Array:
     """Ground truth of any goal in any state (bool); vmappable over goal ids."""
     return goals.success(state, jnp.asarray(goal_id, jnp.int32), self.goal_tables, self.config)
@@ -118,25 +119,6 @@ class Playhouse:
 
   def truncated(self, state: PlayhouseState) -> jax.Array:
     return state.time >= self.config.max_steps
-
-  def outcome(self, state: PlayhouseState):
-    """(reward, terminated, truncated, success) of a state reached by a step."""
-    success = self.success(state, state.goal)
-    terminated = success & self.config.terminate_on_success
-    truncated = self.truncated(state) & ~terminated
-    return success.astype(jnp.float32), terminated, truncated, success
-
-  def reset(self, key: jax.Array, goal_id=None, heldout=None):
-    """A new episode from the held-out pool if `heldout` (default `config.heldout`)."""
-    heldout = self.config.heldout if heldout is None else heldout
-    state = self.reset_state(key, jnp.asarray(heldout, jnp.int32), goal_id=goal_id)
-    return self.observe(state), state
-
-  def step(self, key: jax.Array, state: PlayhouseState, action):
-    state = self.step_state(key, state, action)
-    reward, terminated, truncated, success = self.outcome(state)
-    info = {"success": success, "terminated": terminated, "truncated": truncated}
-    return self.observe(state), state, reward, terminated | truncated, info
 
   # Per-slot facts for captioning (all [N]).
   def visible(self, state: PlayhouseState) -> jax.Array:

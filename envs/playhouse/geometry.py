@@ -10,7 +10,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from envs.playhouse import config as C
+from envs.playhouse.config import EMPTY, WALL, PlayhouseConfig
 from envs.playhouse.state import PlayhouseState
 
 
@@ -73,13 +73,13 @@ def cell_at(cells: jax.Array, p: jax.Array) -> jax.Array:
   g = cells.shape[0]
   ij = jnp.floor(p).astype(jnp.int32)
   inside = jnp.all((ij >= 0) & (ij < g))
-  return jnp.where(inside, cells[jnp.clip(ij[1], 0, g - 1), jnp.clip(ij[0], 0, g - 1)], C.WALL)
+  return jnp.where(inside, cells[jnp.clip(ij[1], 0, g - 1), jnp.clip(ij[0], 0, g - 1)], WALL)
 
 
 def line_of_sight(state: PlayhouseState, targets: jax.Array) -> jax.Array:
   """bool[N]: no wall or furniture cell between the agent and each target point."""
   cr = cast(state.pos, targets - state.pos[None, :], pack(state.cells), t_max=1.0)
-  return jnp.all((cr.material == C.EMPTY) | jnp.isinf(cr.t), axis=0)
+  return jnp.all((cr.material == EMPTY) | jnp.isinf(cr.t), axis=0)
 
 
 class SlotView(NamedTuple):
@@ -103,7 +103,7 @@ def held_mask(state: PlayhouseState) -> jax.Array:
   return jnp.arange(state.obj_pos.shape[0]) == state.held
 
 
-def visible(state: PlayhouseState, cfg: C.PlayhouseConfig) -> jax.Array:
+def visible(state: PlayhouseState, cfg: PlayhouseConfig) -> jax.Array:
   """bool[N]: held, or centre in the field of view, in front and not occluded."""
   view = slot_view(state, cfg.num_headings)
   in_fov = (view.depth > 0.2) & (jnp.abs(view.lateral) <= 0.9 * cfg.tan_half_fov * view.depth)

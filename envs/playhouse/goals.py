@@ -12,12 +12,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs.playhouse import config as C
 from envs.playhouse import geometry
+from envs.playhouse.config import (
+  COLOUR_NAMES,
+  FAMILY_NAMES,
+  FIND,
+  LIFT,
+  PLACE,
+  TYPE_NAMES,
+  PlayhouseConfig,
+)
 from envs.playhouse.state import PlayhouseState
 
-NUM_COLOURS = len(C.COLOUR_NAMES)
-NUM_TYPES = len(C.TYPE_NAMES)
+NUM_COLOURS = len(COLOUR_NAMES)
+NUM_TYPES = len(TYPE_NAMES)
 NUM_COMPOSITIONS = NUM_COLOURS * NUM_TYPES
 
 
@@ -33,13 +41,13 @@ def with_article(words: str) -> str:
 
 
 def _noun(colour: int, kind: int) -> str:
-  return with_article(f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}")
+  return with_article(f"{COLOUR_NAMES[colour]} {TYPE_NAMES[kind]}")
 
 
 def goal_text(family: int, tc: int, tt: int, rc: int, rt: int) -> str:
-  if family == C.FIND:
+  if family == FIND:
     return f"Go near {_noun(tc, tt)}"
-  if family == C.LIFT:
+  if family == LIFT:
     return f"Lift {_noun(tc, tt)}"
   return f"Put {_noun(tc, tt)} next to {_noun(rc, rt)}"
 
@@ -73,8 +81,8 @@ def build_tables(families: tuple[str, ...]) -> tuple[tuple[str, ...], GoalTables
   rows = []
   comps = [divmod(c, NUM_TYPES) for c in range(NUM_COMPOSITIONS)]
   for name in families:
-    fam = C.FAMILY_NAMES.index(name)
-    if fam != C.PLACE:
+    fam = FAMILY_NAMES.index(name)
+    if fam != PLACE:
       rows += [(fam, tc, tt, -1, -1) for tc, tt in comps]
     else:
       rows += [(fam, *a, *b) for a in comps for b in comps if a != b]
@@ -125,7 +133,7 @@ def _matches(state: PlayhouseState, colour: jax.Array, kind: jax.Array) -> jax.A
 
 
 def success(
-  state: PlayhouseState, goal_id: jax.Array, tables: GoalTables, cfg: C.PlayhouseConfig
+  state: PlayhouseState, goal_id: jax.Array, tables: GoalTables, cfg: PlayhouseConfig
 ) -> jax.Array:
   """Ground truth of goal `goal_id` in `state` (bool scalar); vmappable over goal ids."""
   fam = jnp.asarray(tables.family)[goal_id]
@@ -142,4 +150,4 @@ def success(
   near = pairwise_near(state.obj_pos, cfg.reach)
   resting = ~held
   place = jnp.any((target & resting)[:, None] & (ref & resting)[None, :] & near)
-  return jnp.select([fam == C.FIND, fam == C.LIFT], [find, lift], place)
+  return jnp.select([fam == FIND, fam == LIFT], [find, lift], place)

@@ -12,7 +12,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs.playhouse import config as C
+from envs.playhouse.config import (
+  EMPTY,
+  FLOOR_RGB,
+  NUM_FLOOR_PATTERNS,
+  NUM_WALL_PATTERNS,
+  PLACE,
+  SHELF,
+  TABLE,
+  WALL,
+  WALL_RGB,
+  PlayhouseConfig,
+)
 from envs.playhouse.goals import NUM_TYPES, GoalTables, heldout_compositions
 from envs.playhouse.state import PlayhouseState
 
@@ -49,14 +60,14 @@ def _walls(u: jax.Array, g: int, num_rooms: jax.Array):
 def _furniture(u: jax.Array, wall: jax.Array, doors: jax.Array, n: int) -> jax.Array:
   """int8[G, G] cells: walls plus up to n tables / shelves against walls."""
   g = wall.shape[0]
-  cells = jnp.where(wall, C.WALL, C.EMPTY).astype(jnp.int8).reshape(-1)
+  cells = jnp.where(wall, WALL, EMPTY).astype(jnp.int8).reshape(-1)
   if n == 0:
     return cells.reshape(g, g)
   near_door = jax.lax.reduce_window(doors, False, jax.lax.bitwise_or, (3, 3), (1, 1), "SAME")
   ok = ~wall & (_neighbours(wall) == 1) & ~near_door
   scores = jnp.where(ok.reshape(-1), u, -jnp.inf)  # u: uniform[G*G]
   vals, idx = jax.lax.top_k(scores, n)
-  kinds = jnp.where((idx % 2) == 0, C.TABLE, C.SHELF)  # cell ids are random: so is this
+  kinds = jnp.where((idx % 2) == 0, TABLE, SHELF)  # cell ids are random: so is this
   cells = cells.at[idx].set(jnp.where(vals > -jnp.inf, kinds, cells[idx]).astype(jnp.int8))
   return cells.reshape(g, g)
 
@@ -70,7 +81,7 @@ def _place(u: jax.Array, cells: jax.Array, n: int, reach: float):
   g = cells.shape[0]
   ys, xs = np.mgrid[:g, :g]
   centres = jnp.asarray(np.stack([xs, ys], -1).reshape(-1, 2) + 0.5, jnp.float32)
-  ok = ((cells == C.EMPTY) & (_neighbours(cells == C.WALL) <= 1)).reshape(-1)
+  ok = ((cells == EMPTY) & (_neighbours(cells == WALL) <= 1)).reshape(-1)
 
   def far_from(i):
     return jnp.sum((centres - centres[i]) ** 2, axis=1) > reach**2
@@ -97,7 +108,7 @@ def _compositions(u: jax.Array, goal_id: jax.Array, tables: GoalTables, n: int):
   one (at most twice) when it repeats the target or reference; u: uniform[n - 1]."""
   tab = jax.tree.map(lambda a: jnp.asarray(a)[goal_id], tables)
   t = tab.target_colour * NUM_TYPES + tab.target_type
-  is_place = tab.family == C.PLACE
+  is_place = tab.family == PLACE
   r = jnp.where(is_place, tab.ref_colour * NUM_TYPES + tab.ref_type, -1)
 
   def draw(pool):
@@ -121,7 +132,7 @@ def _palette(u: jax.Array, size: int) -> jax.Array:
 
 
 def generate(
-  key: jax.Array, goal_id: jax.Array, tables: GoalTables, cfg: C.PlayhouseConfig
+  key: jax.Array, goal_id: jax.Array, tables: GoalTables, cfg: PlayhouseConfig
 ) -> PlayhouseState:
   """A fresh episode for goal `goal_id` (traced)."""
   k_small, k_cells = jax.random.split(key)
@@ -136,10 +147,10 @@ def generate(
     cells=cells,
     split=split,
     num_rooms=num_rooms.astype(jnp.int32),
-    room_floor=_palette(u[7:9], len(C.FLOOR_RGB)),
-    room_wall=_palette(u[9:11], len(C.WALL_RGB)),
-    room_floor_pattern=_int(u[11:15], 0, C.NUM_FLOOR_PATTERNS),
-    room_wall_pattern=_int(u[15:19], 0, C.NUM_WALL_PATTERNS),
+    room_floor=_palette(u[7:9], len(FLOOR_RGB)),
+    room_wall=_palette(u[9:11], len(WALL_RGB)),
+    room_floor_pattern=_int(u[11:15], 0, NUM_FLOOR_PATTERNS),
+    room_wall_pattern=_int(u[15:19], 0, NUM_WALL_PATTERNS),
     pos=agent,
     heading=_int(u[19], 0, cfg.num_headings),
     held=jnp.int32(-1),

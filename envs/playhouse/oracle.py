@@ -10,8 +10,22 @@ cell centre to cell centre.
 import jax
 import jax.numpy as jnp
 
-from envs.playhouse import config as C
 from envs.playhouse import dynamics, geometry
+from envs.playhouse.config import (
+  BACKWARD,
+  DROP,
+  EMPTY,
+  FIND,
+  FORWARD,
+  GRAB,
+  LIFT,
+  NOOP,
+  STRAFE_LEFT,
+  STRAFE_RIGHT,
+  TURN_LEFT,
+  TURN_RIGHT,
+  PlayhouseConfig,
+)
 from envs.playhouse.env import Playhouse
 from envs.playhouse.state import PlayhouseState
 
@@ -26,7 +40,7 @@ _ARRIVED = 1.2  # distance at which the oracle stops walking and turns to face i
 def distance_field(cells: jax.Array, goal_cell: jax.Array, sweeps: int) -> jax.Array:
   """float32[G, G] 4-connected path length to goal_cell (x, y) over empty cells (inf: none)."""
   g = cells.shape[0]
-  free = cells == C.EMPTY
+  free = cells == EMPTY
   ys, xs = jnp.mgrid[:g, :g]
   dist = jnp.where((xs == goal_cell[0]) & (ys == goal_cell[1]), 0.0, jnp.inf)
 
@@ -38,20 +52,20 @@ def distance_field(cells: jax.Array, goal_cell: jax.Array, sweeps: int) -> jax.A
   return jax.lax.fori_loop(0, sweeps, sweep, dist)
 
 
-def _turn_towards(state: PlayhouseState, point: jax.Array, cfg: C.PlayhouseConfig):
+def _turn_towards(state: PlayhouseState, point: jax.Array, cfg: PlayhouseConfig):
   """(action turning towards point, whether already facing it within half a turn)."""
   rel = point - state.pos
   want = jnp.arctan2(rel[1], rel[0])
   have = state.heading * (2.0 * jnp.pi / cfg.num_headings)
   err = jnp.mod(want - have + jnp.pi, 2.0 * jnp.pi) - jnp.pi
   facing = jnp.abs(err) <= jnp.deg2rad(cfg.turn_degrees) / 2.0 + 1e-3
-  return jnp.where(err > 0, C.TURN_RIGHT, C.TURN_LEFT), facing
+  return jnp.where(err > 0, TURN_RIGHT, TURN_LEFT), facing
 
 
-_MOVES = (C.FORWARD, C.STRAFE_LEFT, C.STRAFE_RIGHT, C.BACKWARD)
+_MOVES = (FORWARD, STRAFE_LEFT, STRAFE_RIGHT, BACKWARD)
 
 
-def _walk(key, state: PlayhouseState, point: jax.Array, sweeps: int, cfg: C.PlayhouseConfig):
+def _walk(key, state: PlayhouseState, point: jax.Array, sweeps: int, cfg: PlayhouseConfig):
   """Action moving one step along a shortest path towards the cell containing point: turn
   towards the next cell centre, then take the move (collisions included) that gets closest
   to it; a random action when no move helps (unsticks rare corner cases)."""
@@ -100,7 +114,7 @@ def make_oracle(env: Playhouse, sweeps: int | None = None):
     holding_other = (state.held >= 0) & ~holding_target
     grab_ok = dynamics.grab_candidate(state, cfg) == t_slot
     fetch = _approach(
-      key, state, state.obj_pos[t_slot], jnp.where(grab_ok, C.GRAB, C.NOOP), sweeps, cfg
+      key, state, state.obj_pos[t_slot], jnp.where(grab_ok, GRAB, NOOP), sweeps, cfg
     )
     _, drop_free = dynamics.drop_point(state, cfg)
     # Deliver to a point beside the reference (to the agent's left), so that the dropped
@@ -108,11 +122,11 @@ def make_oracle(env: Playhouse, sweeps: int | None = None):
     to_ref = state.obj_pos[r_slot] - state.pos
     left = jnp.stack([to_ref[1], -to_ref[0]]) / jnp.maximum(jnp.linalg.norm(to_ref), 1e-6)
     beside = state.obj_pos[r_slot] + _PLACE_OFFSET * left
-    deliver = _approach(key, state, beside, jnp.where(drop_free, C.DROP, C.BACKWARD), sweeps, cfg)
-    find = _approach(key, state, state.obj_pos[t_slot], C.NOOP, sweeps, cfg)
-    lift = jnp.where(holding_other, C.DROP, jnp.where(holding_target, C.NOOP, fetch))
-    place = jnp.where(holding_other, C.DROP, jnp.where(holding_target, deliver, fetch))
-    action = jnp.select([tab.family == C.FIND, tab.family == C.LIFT], [find, lift], place)
+    deliver = _approach(key, state, beside, jnp.where(drop_free, DROP, BACKWARD), sweeps, cfg)
+    find = _approach(key, state, state.obj_pos[t_slot], NOOP, sweeps, cfg)
+    lift = jnp.where(holding_other, DROP, jnp.where(holding_target, NOOP, fetch))
+    place = jnp.where(holding_other, DROP, jnp.where(holding_target, deliver, fetch))
+    action = jnp.select([tab.family == FIND, tab.family == LIFT], [find, lift], place)
     return action.astype(jnp.int32)
 
   return oracle_action

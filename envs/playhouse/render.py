@@ -14,8 +14,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs.playhouse import config as C
 from envs.playhouse import geometry, sprites
+from envs.playhouse.config import (
+  CEILING_RGB,
+  COLOUR_RGB,
+  FLOOR_RGB,
+  MATERIAL_HEIGHT,
+  SHELF,
+  SHELF_RGB,
+  TABLE,
+  TABLE_RGB,
+  TABLE_TOP_RGB,
+  WALL,
+  WALL_RGB,
+  PlayhouseConfig,
+)
 from envs.playhouse.state import PlayhouseState
 
 ACCENT_RGB = (38, 34, 34)
@@ -91,7 +104,7 @@ class Columns(NamedTuple):
   furn_top_rgb: jax.Array  # uint32[W] top face
 
 
-def make_renderer(cfg: C.PlayhouseConfig):
+def make_renderer(cfg: PlayhouseConfig):
   """Returns render(state) -> uint8[H, W, 3]."""
   h, w = cfg.height, cfg.width
   half, focal = h / 2.0, cfg.focal
@@ -103,21 +116,21 @@ def make_renderer(cfg: C.PlayhouseConfig):
   floor_dist = 0.5 * focal / np.abs(np.arange(h) + 0.5 - half)
   ceiling_dist = (WALL_HEIGHT - 0.5) * floor_dist / 0.5
   is_ceiling = jnp.asarray(np.arange(h) < h // 2)[:, None]
-  ceiling = pack_rgb(jnp.asarray(np.outer(shade(ceiling_dist), C.CEILING_RGB), jnp.float32))
+  ceiling = pack_rgb(jnp.asarray(np.outer(shade(ceiling_dist), CEILING_RGB), jnp.float32))
   floor_shade = jnp.asarray(shade(floor_dist), jnp.float32)
   floor_dist = jnp.asarray(floor_dist, jnp.float32)[:, None]
-  wall_rgb = jnp.asarray(C.WALL_RGB, jnp.float32)
-  floor_rgb = jnp.asarray(C.FLOOR_RGB, jnp.float32)
-  colour_rgb = jnp.asarray(C.COLOUR_RGB, jnp.float32)
+  wall_rgb = jnp.asarray(WALL_RGB, jnp.float32)
+  floor_rgb = jnp.asarray(FLOOR_RGB, jnp.float32)
+  colour_rgb = jnp.asarray(COLOUR_RGB, jnp.float32)
   sprite_cols = jnp.asarray(sprites.sprite_columns()).reshape(-1)
-  heights = (C.MATERIAL_HEIGHT[C.TABLE], C.MATERIAL_HEIGHT[C.SHELF])
+  heights = (MATERIAL_HEIGHT[TABLE], MATERIAL_HEIGHT[SHELF])
   accent = pack_rgb(jnp.asarray(ACCENT_RGB, jnp.float32))
 
   def row_of(z, t):
     return half + (0.5 - z) * focal / t
 
   def walls(state: PlayhouseState, rd: jax.Array, cr: geometry.Crossings):
-    t_wall = geometry.first_hit(cr, C.WALL)
+    t_wall = geometry.first_hit(cr, WALL)
     hit = state.pos[None, :] + rd * t_wall[:, None]
     off = jnp.abs(hit - jnp.round(hit))
     vertical = off[:, 0] <= off[:, 1]  # the hit lies on a line x = k
@@ -136,16 +149,16 @@ def make_renderer(cfg: C.PlayhouseConfig):
     t_wall, wall_low, upper, lower = walls(state, rd, cr)
     # One reduction for both furniture kinds: the kind rides in the lowest mantissa bit.
     bits = jax.lax.bitcast_convert_type(cr.t, jnp.uint32) & ~jnp.uint32(1)
-    tagged = jax.lax.bitcast_convert_type(bits | (cr.material == C.SHELF), jnp.float32)
-    t_f = jnp.min(jnp.where(cr.material >= C.TABLE, tagged, jnp.inf), axis=0)
+    tagged = jax.lax.bitcast_convert_type(bits | (cr.material == SHELF), jnp.float32)
+    t_f = jnp.min(jnp.where(cr.material >= TABLE, tagged, jnp.inf), axis=0)
     is_shelf = (jax.lax.bitcast_convert_type(t_f, jnp.uint32) & 1) == 1
     has = t_f < t_wall
     safe_f = jnp.where(has, t_f, 1.0)
-    after = (cr.t > t_f[None, :]) & (cr.material < C.TABLE)
+    after = (cr.t > t_f[None, :]) & (cr.material < TABLE)
     t_exit = jnp.min(jnp.where(after, cr.t, jnp.inf), axis=0)
     fh = jnp.where(is_shelf, heights[1], heights[0])
     front = row_of(fh, safe_f)
-    furn = jnp.where(is_shelf[:, None], jnp.asarray(C.SHELF_RGB), jnp.asarray(C.TABLE_RGB))
+    furn = jnp.where(is_shelf[:, None], jnp.asarray(SHELF_RGB), jnp.asarray(TABLE_RGB))
     fs = shade(safe_f)[:, None]
     return Columns(
       t_wall=t_wall,
@@ -160,7 +173,7 @@ def make_renderer(cfg: C.PlayhouseConfig):
       furn_bot=jnp.where(has, row_of(0.0, safe_f), h + 1.0),
       furn_rgb=pack_rgb(furn * fs),
       furn_line_rgb=pack_rgb(furn * fs * jnp.where(is_shelf, 0.6, 1.0)[:, None]),
-      furn_top_rgb=pack_rgb(jnp.asarray(C.TABLE_TOP_RGB, jnp.float32) * fs),
+      furn_top_rgb=pack_rgb(jnp.asarray(TABLE_TOP_RGB, jnp.float32) * fs),
     )
 
   def floor_tables(state: PlayhouseState):

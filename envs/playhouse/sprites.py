@@ -8,7 +8,7 @@ import functools
 
 import numpy as np
 
-from envs.playhouse import config as C
+from envs.playhouse.config import TYPE_NAMES
 
 SIZE = 16
 _CODES = {".": 0, "#": 1, "+": 2, "o": 3}
@@ -216,8 +216,8 @@ def _parse(art: str) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def sprite_codes() -> np.ndarray:
   """uint32[T, SIZE, SIZE] texel codes (row = v from the top, column = u from the left)."""
-  codes = np.stack([_parse(_ART[name]) for name in C.TYPE_NAMES])
-  assert codes.shape == (len(C.TYPE_NAMES), SIZE, SIZE) and codes.max() <= 3
+  codes = np.stack([_parse(_ART[name]) for name in TYPE_NAMES])
+  assert codes.shape == (len(TYPE_NAMES), SIZE, SIZE) and codes.max() <= 3
   return codes
 
 
@@ -226,5 +226,5 @@ def sprite_columns() -> np.ndarray:
   """uint32[T, SIZE]: column u of each mask with texel v in bits 2v..2v+1."""
   shifts = (2 * np.arange(SIZE, dtype=np.uint32))[None, :, None]
   cols = (sprite_codes() << shifts).sum(axis=1, dtype=np.uint32)
-  assert cols.shape == (len(C.TYPE_NAMES), SIZE)
+  assert cols.shape == (len(TYPE_NAMES), SIZE)
   return cols

@@ -1,4 +1,4 @@
-"""The traced state of a Playhouse episode and the observation type."""
+"""The traced state of a Playhouse episode."""
 
 import jax
 from flax import struct
@@ -46,11 +46,3 @@ class PlayhouseState:
   obj_type: jax.Array
   goal: jax.Array
   time: jax.Array
-
-
-@struct.dataclass
-class Observation:
-  """pixels: uint8[H, W, 3] egocentric frame; goal: int32 goal id."""
-
-  pixels: jax.Array
-  goal: jax.Array

@@ -4,23 +4,30 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs.playhouse import config as C
 from envs.playhouse import geometry, render, sprites
+from envs.playhouse.config import (
+  COLOUR_RGB,
+  EMPTY,
+  FLOOR_RGB,
+  SHELF_RGB,
+  TABLE_TOP_RGB,
+  PlayhouseConfig,
+)
 from envs.playhouse.state import PlayhouseState
 
-_MATERIAL_RGB = ((0, 0, 0), (58, 58, 68), C.TABLE_TOP_RGB, C.SHELF_RGB)
+_MATERIAL_RGB = ((0, 0, 0), (58, 58, 68), TABLE_TOP_RGB, SHELF_RGB)
 _ICON_CELLS = 0.8  # an object icon spans this many cells
 
 
-def make_map_renderer(cfg: C.PlayhouseConfig):
+def make_map_renderer(cfg: PlayhouseConfig):
   """Returns render_map(state, highlight bool[N]) -> uint8[G*px, G*px, 3]."""
   g, px = cfg.grid_size, cfg.map_cell_px
   coords = (np.arange(g * px) + 0.5) / px
   xs = jnp.asarray(coords[None, :], jnp.float32)
   ys = jnp.asarray(coords[:, None], jnp.float32)
   material_rgb = jnp.asarray(_MATERIAL_RGB, jnp.float32)
-  floor_rgb = jnp.asarray(C.FLOOR_RGB, jnp.float32)
-  colour_rgb = jnp.asarray(C.COLOUR_RGB, jnp.float32)
+  floor_rgb = jnp.asarray(FLOOR_RGB, jnp.float32)
+  colour_rgb = jnp.asarray(COLOUR_RGB, jnp.float32)
   codes = jnp.asarray(sprites.sprite_codes(), jnp.int32)
 
   def icon(img, state, slot, highlight):
@@ -54,7 +61,7 @@ def make_map_renderer(cfg: C.PlayhouseConfig):
     floor = render.room_select(state, xs[..., None], ys[..., None], floor_rgb[state.room_floor])
     grid_line = ((jnp.mod(xs, 1.0) < 1.0 / px) | (jnp.mod(ys, 1.0) < 1.0 / px))[..., None]
     floor = floor * jnp.where(grid_line, 0.9, 1.0)
-    img = jnp.where((mat == C.EMPTY)[..., None], floor, material_rgb[mat])
+    img = jnp.where((mat == EMPTY)[..., None], floor, material_rgb[mat])
     for slot in range(cfg.num_objects):
       img = icon(img, state, slot, highlight)
     img = agent(img, state)

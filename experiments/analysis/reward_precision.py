@@ -66,17 +66,19 @@ def load_policy(run_dir: pathlib.Path, seed: int | None = None, reward_overrides
   return run, params
 
 
-def _rollout(t, params, reward_params, key, num_envs: int, pool: int, random_policy: bool):
+def _rollout(trainer, params, reward_params, key, num_envs: int, pool: int, random_policy: bool):
   """Image embeddings, goals and ground truth of `num_envs` x `max_steps` acting frames."""
   k_init, k_run = jax.random.split(key)
-  actor = trainer_lib.init_actor(t, reward_params, k_init, num_envs, pool)
+  actor = trainer_lib.init_actor(trainer, reward_params, k_init, num_envs, pool)
 
   def body(actor, k):
-    actor, out = trainer_lib.actor_step(t, params, reward_params, actor, k, random_policy, pool)
-    goals = jax.vmap(t.env.goal)(actor.env_state)
+    actor, out = trainer_lib.actor_step(
+      trainer, params, reward_params, actor, k, random_policy, pool
+    )
+    goals = jax.vmap(trainer.env.goal)(actor.env_state)
     return actor, (actor.inputs.image_emb, goals, out.episode.success)
 
-  _, data = jax.lax.scan(body, actor, jax.random.split(k_run, t.env.max_steps))
+  _, data = jax.lax.scan(body, actor, jax.random.split(k_run, trainer.env.max_steps))
   return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
 
 

@@ -4,9 +4,8 @@
       --workdir=runs/launcher_diverse
 
 The common config with the 60-app goal set: each goal is contrasted with the 59 other goals
-(all of them) and the home screen and drawer, and the run is longer. `:gpu` (512 environments)
-reached held-out success 0.79 at 7.9M frames and 1.0 from 11.8M on one H200 (README); the
-default's 16 environments have not been run on this task.
+(all of them) and the home screen and drawer, and the run is longer: six times the goals take
+more frames to learn (studies/launcher_gpu/README.md).
 """
 
 import ml_collections
@@ -22,6 +21,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.reward.num_negatives = 59  # every other app (text embeddings cost nothing per step)
   if arg is None:
     c.total_frames = 2_000_000
-  if arg == "gpu":  # held-out success 0.79 at 7.9M frames, 1.0 from 11.8M on one H200
+  if arg == "gpu":
     c.total_frames = 12_000_000
   return c

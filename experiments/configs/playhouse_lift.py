@@ -6,14 +6,12 @@ Lift needs a longer horizon than Find (reach the object, face it, grab), so epis
 run are longer; everything else is the main job's config but the reward's negatives.
 
 The hard negative of Lift is the target close in front but not held: contrasted only with the
-other Lift goals, such a frame gives "Lift a blue mug" most of the probability (the bundled
-CLIP of 2026-11-24 fired on 31% of them at beta 0.7, and online a third of the VLM's
-successes were such frames). So every Lift goal is also contrasted with the fixed prompts
-"<object> on the floor" for all 108 objects (`FLOOR_NEGATIVES`; the CLIP is trained on such
-captions of near, not held objects: `experiments/pretraining/clip_data.py`). Beta 0.5, chosen
-before the
-runs: the smallest of 0.1, 0.2, ... at which the retrained CLIP fires on none of the offline
-near-but-not-held frames (the bundled CLIP fires on 0.7% of them from 0.3 to 0.5; README).
+other Lift goals, such a frame gives "Lift a blue mug" most of the probability, and the reward
+fires on it. So every Lift goal is also contrasted with the fixed prompts "<object> on the
+floor" for all 108 objects (`FLOOR_NEGATIVES`; the CLIP is trained on such captions of near,
+not held objects: `experiments/pretraining/clip_data.py`). Beta 0.5, chosen before the runs:
+the smallest of 0.1, 0.2, ... at which a CLIP retrained with those captions fires on none of
+the offline near-but-not-held frames (studies/lift_floor/README.md).
 """
 
 import ml_collections

@@ -4,7 +4,6 @@
 
 A real CLIP by hub id (needs the hub, or pass a local folder with --config.reward.model=PATH),
 the IMPALA ResNet torso on pixels with an LSTM core, 150M frames as in the paper's Fig. 4.
-Not run on the 2-core CPU machines this project is developed on.
 """
 
 import ml_collections

@@ -8,22 +8,16 @@ is contrasted with the states of its own objects that are not success (`STATE_NE
 filled with the goal's target and reference).
 
 - "holding / carrying <target>", "<target> and <reference> apart / far from": contrasted only
-  with other goals, carrying the target towards the reference scored highest of all (README,
-  "Pick-and-place").
-- "<reference> in view": with the above alone, the reward fired on frames that show the
-  reference and nothing else (34 of 16,384 random-walk frames at beta 0.5, all false); with
-  it, 2 at beta 0.4.
+  with other goals, carrying the target towards the reference scores highest of all.
+- "<reference> in view": with the above alone, the reward fires on frames that show the
+  reference and nothing else.
 
-The fixed prompts of every goal (all 108 "holding" and 5,778 "apart" prompts, the config
-until 2026-11-27) spread the goal's probability over ~5,900 prompts, and the reward never
-fired online. Beta 0.4, chosen by hand from the calibration sweep, is the smallest of 0.1,
-0.2, ... at which random-walk frames fire only twice in 16,384 (37 times at 0.3), with
-oracle-mix precision 0.92, recall 0.10 per frame; the 0.99 precision rule of
-`experiments.analysis.calibrate` is met by no beta for this family. No agent has learned the family
-with it: at 4M frames (33 min on 2 cores) held-out success is 0.02 and 12 of 232 fires were
-successes, while ground truth reaches 0.29 in 4M frames. On that agent's placements the reward
-has AP 0.04-0.15: it was fine-tuned on the oracle's side-by-side view (README, "Per-goal
-negatives").
+Per goal, not for every goal: the same prompts filled with every object and pair (thousands
+of them) spread each goal's probability so thin that the reward never fires online. Beta 0.4,
+chosen by hand from the calibration sweep: the smallest of 0.1, 0.2, ... at which random-walk
+frames almost never fire; the 0.99 precision rule of `experiments.analysis.calibrate` is met
+by no beta for this family. What this reward teaches an agent, and why not more:
+studies/place/README.md.
 """
 
 import ml_collections

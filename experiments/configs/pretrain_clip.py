@@ -23,9 +23,7 @@ import ml_collections
 from experiments.pretraining import clip_data, launcher_data
 
 # Training steps per size: the larger towers are slower per step, so they get the same
-# number of steps (same data seen) rather than the same wall-clock. On the 2-core machine the
-# train step takes ~0.7 s for S (the bundled model, ~20 min unshared); XS ~0.2 s, M ~1.3 s
-# and L ~1.8 s, so M and L at this recipe need 35-45+ minutes each.
+# number of steps (same data seen) rather than the same wall-clock.
 NUM_STEPS = {"XS": 1500, "S": 1500, "M": 1500, "L": 1500}
 LAUNCHER_STEPS = 800
 FAMILY_STEPS = 400  # the scaling study's shorter recipe (batch 128), the same for every size

@@ -31,11 +31,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.playhouse import Playhouse
-from envs.playhouse import config as C
+from envs.playhouse.config import COLOUR_NAMES, FAMILY_NAMES, TYPE_NAMES
 from envs.playhouse.goals import heldout_compositions, pairwise_near, with_article
 from envs.playhouse.oracle import make_oracle
 
-NUM_COLOURS, NUM_TYPES = len(C.COLOUR_NAMES), len(C.TYPE_NAMES)
+NUM_COLOURS, NUM_TYPES = len(COLOUR_NAMES), len(TYPE_NAMES)
 K = NUM_COLOURS * NUM_TYPES
 VISIBLE, NEAR, HELD = 0, K, 2 * K
 COLOUR, TYPE, EMPTY = 3 * K, 3 * K + NUM_COLOURS, 3 * K + NUM_COLOURS + NUM_TYPES
@@ -98,7 +98,7 @@ class Rollout(NamedTuple):
 
 def composition_words(comp: int) -> str:
   colour, kind = divmod(int(comp), NUM_TYPES)
-  return f"{C.COLOUR_NAMES[colour]} {C.TYPE_NAMES[kind]}"
+  return f"{COLOUR_NAMES[colour]} {TYPE_NAMES[kind]}"
 
 
 def num_state_facts(num_objects: int, relations: bool = False) -> int:
@@ -146,7 +146,7 @@ def _sample_goals(
   else:
     logits = jnp.log(jnp.asarray(family_weights, jnp.float32))
     fam = jax.random.categorical(k_fam, logits, shape=(n,))
-  fam = jnp.asarray([C.FAMILY_NAMES.index(f) for f in env.config.families])[fam]
+  fam = jnp.asarray([FAMILY_NAMES.index(f) for f in env.config.families])[fam]
 
   def draw(k, pool):
     logits = jnp.where(jnp.asarray(env.goal_family[pool])[None] == fam[:, None], 0.0, -jnp.inf)
@@ -247,10 +247,10 @@ def caption(key: int, template: int) -> str:
     a, b = divmod((int(key) - PAIR) % (K * K), K)
     return fmt.format(a=with_article(composition_words(a)), b=with_article(composition_words(b)))
   if kind == "colour":
-    c = C.COLOUR_NAMES[int(key) - COLOUR]
+    c = COLOUR_NAMES[int(key) - COLOUR]
     return fmt.format(c=c, c_a=with_article(c))
   if kind == "type":
-    t = C.TYPE_NAMES[int(key) - TYPE]
+    t = TYPE_NAMES[int(key) - TYPE]
     return fmt.format(t=t, t_a=with_article(t))
   if kind == "empty":
     return fmt

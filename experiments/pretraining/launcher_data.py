@@ -29,15 +29,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from envs.launcher import Launcher, LauncherConfig
-from envs.launcher import apps as A
-from envs.launcher import layout as L
+from envs.launcher import Launcher, LauncherConfig, apps, layout
 from envs.launcher.oracle import make_oracle
 from experiments.pretraining import clip_data
 from vlm_rewards.preprocess import PreprocessConfig, resize
 
-APP, HOME, DRAWER, SWIPE, ICON = 0, A.NUM_APPS, A.NUM_APPS + 1, A.NUM_APPS + 2, A.NUM_APPS + 3
-WIDTH = 3 + L.DRAWER_CELLS  # screen facts, then the icons on screen (at most a drawer page)
+APP, HOME, DRAWER, SWIPE, ICON = (
+  0,
+  apps.NUM_APPS,
+  apps.NUM_APPS + 1,
+  apps.NUM_APPS + 2,
+  apps.NUM_APPS + 3,
+)
+WIDTH = 3 + layout.DRAWER_CELLS  # screen facts, then the icons on screen (at most a drawer page)
 KINDS = ("app", "home", "drawer", "swipe", "icon")
 # Per fact; a home page shows ~14 icons, so icons get about 1.4 of a home frame's weight.
 KIND_WEIGHTS = {"app": 3.0, "home": 1.0, "drawer": 1.0, "swipe": 1.0, "icon": 0.1}
@@ -118,8 +122,8 @@ def state_facts(env: Launcher, state) -> jax.Array:
   """int32[WIDTH] fact keys of one phone state (-1 where none)."""
   in_app = state.app >= 0
   screen = jnp.where(in_app, -1, jnp.where(state.drawer_open, DRAWER, HOME))
-  cells = env.screen_cells(state).reshape(-1)[L.COLS :]  # below the search bar
-  icons = jnp.where((cells < A.NUM_APPS) & ~in_app, ICON + cells, -1)
+  cells = env.screen_cells(state).reshape(-1)[layout.COLS :]  # below the search bar
+  icons = jnp.where((cells < apps.NUM_APPS) & ~in_app, ICON + cells, -1)
   head = jnp.stack([jnp.where(in_app, APP + state.app, -1), screen, jnp.int32(-1)])
   return jnp.concatenate([head, icons]).astype(jnp.int32)
 
@@ -200,7 +204,7 @@ def caption(key: int, wording: int) -> str:
   text = options[wording % len(options)]
   if kind not in ("app", "icon"):
     return text
-  app = A.APPS[int(key) - (APP if kind == "app" else ICON)]
+  app = apps.APPS[int(key) - (APP if kind == "app" else ICON)]
   return text.format(name=app.name, label=app.label, screen=SCREEN_WORDS[app.kind])
 
 

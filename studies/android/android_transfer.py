@@ -25,7 +25,9 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
+from envs import host
 from envs.android import bridge, simulator
+from envs.launcher import layout
 from experiments import run_io, sebulba
 from experiments import train as train_lib
 
@@ -57,7 +59,7 @@ def load_run(workdir: pathlib.Path, eval_envs: int):
   return run, state
 
 
-def launcher_envs(run, num_envs: int, pool: int, seed: int) -> sebulba.HostEnvs:
+def launcher_envs(run, num_envs: int, pool: int, seed: int) -> host.HostEnvs:
   """`num_envs` android_env environments on the launcher simulator, with the run's launcher
   settings, reward model and step limit."""
   t, e = run.t, run.config.env
@@ -71,7 +73,7 @@ def launcher_envs(run, num_envs: int, pool: int, seed: int) -> sebulba.HostEnvs:
         bridge.load_launcher_env(sim), t.reward_model, max_steps=e.max_steps, seed=seed * 10_007 + i
       )
     )
-  return sebulba.HostEnvs(envs, "transfer")
+  return host.HostEnvs(envs, frame_shape=(layout.H, layout.W, 3), name="transfer")
 
 
 def android_episodes(run, fns, batch, params, episodes, seed, random_policy=False):

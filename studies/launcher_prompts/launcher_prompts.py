@@ -27,7 +27,7 @@ from absl import app, flags
 from envs.launcher import Launcher, LauncherConfig, apps
 from experiments import run_io
 from experiments.pretraining import launcher_data
-from vlm_rewards import evaluation
+from vlm_rewards import evaluation, rewards
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
 
@@ -87,7 +87,7 @@ def study(clip, env: Launcher, data: dict, extra_negatives=()) -> tuple[dict, di
       curves[f"{label} / {split}"] = curve
       at = {}
       for beta in THRESHOLDS:
-        fired = p >= beta
+        fired = rewards.fires(p, beta)
         tp = float((fired & d["success"]).sum())
         at[str(beta)] = {
           "precision": round(tp / max(fired.sum(), 1), 4),

@@ -32,7 +32,7 @@ from experiments import run_io
 from experiments.analysis import offline_pr
 from experiments.pretraining import clip_data
 from experiments.pretraining.clip_data import APART, HELD, PAIR, VISIBLE, K
-from vlm_rewards import evaluation
+from vlm_rewards import evaluation, rewards
 from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel
 
@@ -134,7 +134,7 @@ def _kind_table(kinds, p, success, threshold) -> dict:
       table[name] = {
         "frames": int(m.sum()),
         "mean_probability": round(float(p[m].mean()), 4),
-        "fires": round(float(np.mean(p[m] > threshold)), 4),
+        "fires": round(float(np.mean(rewards.fires(p[m], threshold))), 4),
         "share_of_top_false_positives": round(float(np.mean(false_top == i)), 4)
         if len(false_top)
         else None,

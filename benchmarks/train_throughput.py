@@ -98,7 +98,7 @@ class Unfused:
   """`trainer.train_chunk` as a Python loop over the trainer's public pieces, jitted apart."""
 
   def __init__(self, run: train_lib.Run):
-    trainer = self.trainer = run.t
+    trainer = self.trainer = run.trainer
     self.length = run.config.unroll_length
     self.updates = run.config.updates_per_call
     self.keys = jax.jit(_step_keys, static_argnums=2)
@@ -214,7 +214,7 @@ def equivalence(run, unfused):
 
 def breakdown_parts(run, unfused, state):
   """Each part of one update alone, jitted separately: {name: (run, frames per run)}."""
-  trainer, actor, cfg = run.t, state.actor, run.config
+  trainer, actor, cfg = run.trainer, state.actor, run.config
   batch, length = cfg.num_envs, cfg.unroll_length
   actions = jnp.zeros(batch, jnp.int32)
   key = jax.random.PRNGKey(1)

@@ -46,6 +46,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -83,6 +84,16 @@ class Rollout:
   trajectory: object  # agents.types.Trajectory [T, B]
   metrics: dict  # trainer.rollout_metrics sums
   params_version: int  # the update whose parameters acted
+
+
+class ActorFunctions(NamedTuple):
+  """The jitted pieces of an actor's step (`actor_functions`), shared by every actor."""
+
+  init: Callable  # (reward params, first Transition [B]) -> trainer.Actor
+  act: Callable  # the agent's act: (params, key, inputs, core) -> (ActorOutput, core)
+  finish: Callable  # (reward params, actor, Transition, actions, logits, core) -> (actor, StepOut)
+  trajectory: Callable  # (initial inputs, initial core, inputs [T], outs [T]) -> Trajectory
+  metrics: Callable  # outs [T] -> rollout metric sums
 
 
 def num_updates(config: ml_collections.ConfigDict) -> int:
@@ -174,16 +185,16 @@ class Actor(threading.Thread):
     if self.envs is None:
       self.envs = self.make_envs(self.index, self.restarts)
     rp = self.trainer.reward_model.params
-    actor = self.fns["init"](rp, self.envs.begin())
+    actor = self.fns.init(rp, self.envs.begin())
     while not self.stop.is_set():
       params, version = self.params.get()
       initial_inputs, initial_core = actor.inputs, actor.core_state
       steps, seen = [], []
       for _ in range(self.trainer.config.unroll_length):
         self.key, key = jax.random.split(self.key)
-        action, core = self.fns["act"](params, key, actor.inputs, actor.core_state)
+        action, core = self.fns.act(params, key, actor.inputs, actor.core_state)
         tr = self.envs.step(action.actions, actor.needs_reset)
-        actor, out = self.fns["finish"](rp, actor, tr, action.actions, action.logits, core)
+        actor, out = self.fns.finish(rp, actor, tr, action.actions, action.logits, core)
         steps.append((actor.inputs, out))
         seen.append((tr.pixels[0], tr.goal[0]))
       inputs, outs = jax.tree.map(lambda *x: jnp.stack(x), *steps)
@@ -191,8 +202,8 @@ class Actor(threading.Thread):
       pixels, goals = zip(*seen, strict=True)
       record = (pixels, goals, ep.tracked[:, 0], ep.success[:, 0], ep.first[:, 0])
       self.recent.extend(zip(*jax.device_get(record), strict=True))
-      traj = self.fns["trajectory"](initial_inputs, initial_core, inputs, outs)
-      rollout = Rollout(traj, self.fns["metrics"](outs), version)
+      traj = self.fns.trajectory(initial_inputs, initial_core, inputs, outs)
+      rollout = Rollout(traj, self.fns.metrics(outs), version)
       while not self.stop.is_set():
         try:
           self.rollouts.put(rollout, timeout=0.5)
@@ -212,20 +223,20 @@ def _compiled(config_json: str, envs_json: str):
   return trainer, actor_functions(trainer), learner_update(trainer.agent)
 
 
-def actor_functions(trainer) -> dict[str, Callable]:
+def actor_functions(trainer) -> ActorFunctions:
   """The jitted pieces every actor shares (compiled once for the batch size)."""
 
   def finish(rp, actor, tr, actions, logits, core):
     score = trainer.reward_model.score(rp, tr.pixels, tr.goal)
     return trainer_lib.finish_step(trainer, rp, actor, tr, actions, logits, core, score)
 
-  return {
-    "init": jax.jit(functools.partial(trainer_lib.initial_actor, trainer)),
-    "act": jax.jit(trainer.agent.act),
-    "finish": jax.jit(finish),
-    "trajectory": jax.jit(trainer_lib.trajectory),
-    "metrics": jax.jit(trainer_lib.rollout_metrics),
-  }
+  return ActorFunctions(
+    init=jax.jit(functools.partial(trainer_lib.initial_actor, trainer)),
+    act=jax.jit(trainer.agent.act),
+    finish=jax.jit(finish),
+    trajectory=jax.jit(trainer_lib.trajectory),
+    metrics=jax.jit(trainer_lib.rollout_metrics),
+  )
 
 
 def learner_update(agent):
@@ -391,7 +402,7 @@ def _last(errors: queue.Queue):
   return last
 
 
-def _example_inputs(trainer, fns, envs: HostEnvBatch):
+def _example_inputs(trainer, fns: ActorFunctions, envs: HostEnvBatch):
   """An AgentInput [B] of the batch's shapes for the agent's init (blank frames)."""
   batch = envs.num_envs
   tr = wrappers.Transition(
@@ -401,7 +412,7 @@ def _example_inputs(trainer, fns, envs: HostEnvBatch):
     success=jnp.zeros(batch, bool),
     truncated=jnp.zeros(batch, bool),
   )
-  return fns["init"](trainer.reward_model.params, tr).inputs
+  return fns.init(trainer.reward_model.params, tr).inputs
 
 
 def main(argv):

@@ -44,11 +44,11 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from experiments import run_io
+from experiments import flags_lib, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
 
-# --config (the base config) and --workdir (the sweep's folder) are experiments.train's flags.
+# --config (the base config) and --workdir (the sweep's folder) come from experiments/flags_lib.py.
 _SWEEP = flags.DEFINE_string("sweep", None, "Path to a sweep file defining get_sweep().")
 
 
@@ -68,12 +68,12 @@ class SeedsRun(train_lib.Run):
     stacked = jax.tree.map(
       lambda a: jax.ShapeDtypeStruct((len(self.seeds), *a.shape), a.dtype), self.abstract_state
     )
-    self.shardings = trainer_lib.state_shardings(self.t, stacked, stacked=True)
+    self.shardings = trainer_lib.state_shardings(self.trainer, stacked, stacked=True)
     self.abstract_state = jax.tree.map(
       lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), stacked, self.shardings
     )
     self.chunk = jax.jit(
-      jax.vmap(functools.partial(trainer_lib.train_chunk, self.t), in_axes=(None, 0)),
+      jax.vmap(functools.partial(trainer_lib.train_chunk, self.trainer), in_axes=(None, 0)),
       out_shardings=(self.shardings, None),
       donate_argnums=1,
     )
@@ -84,7 +84,7 @@ class SeedsRun(train_lib.Run):
 
   def evaluate(self, state, pool: int, random_policy: bool = False, record: bool = False):
     update = train_lib.updates_done(state)
-    params = self.t.agent.acting_params(state.agent)
+    params = self.trainer.agent.acting_params(state.agent)
     results = [
       self._evaluate(
         jax.tree.map(lambda x, i=i: x[i], params),
@@ -358,11 +358,11 @@ def _success_key(row: dict) -> str | None:
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  f = flags.FLAGS
-  if f.workdir is None or _SWEEP.value is None or f.config is None:
+  config, workdir = flags_lib.CONFIG.value, flags_lib.WORKDIR.value
+  if workdir is None or _SWEEP.value is None or config is None:
     raise app.UsageError("--config, --sweep and --workdir are required.")
   try:
-    results = run_sweep(f.config, load_sweep(_SWEEP.value), f.workdir)
+    results = run_sweep(config, load_sweep(_SWEEP.value), workdir)
   except run_io.Interrupted as e:
     print(f"{e} Rerun the same sweep command to continue.", file=sys.stderr)
     sys.exit(128 + e.signum)

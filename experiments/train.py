@@ -36,30 +36,32 @@ class Run:
     config = ml_collections.FrozenConfigDict(config)  # read-only once built
     trainer_lib.check_config(config)
     self.config = config
-    self.t = trainer_lib.make_trainer(config)
+    self.trainer = trainer_lib.make_trainer(config)
     # The mesh spans every device of every process; the reward model is replicated on each.
-    replicated = NamedSharding(self.t.mesh, PartitionSpec())
+    replicated = NamedSharding(self.trainer.mesh, PartitionSpec())
     # From host memory: each process places its own copies (no cross-host transfer).
-    self.reward_params = jax.device_put(jax.device_get(self.t.reward_model.params), replicated)
-    init = functools.partial(trainer_lib.init_state, self.t)
+    self.reward_params = jax.device_put(
+      jax.device_get(self.trainer.reward_model.params), replicated
+    )
+    init = functools.partial(trainer_lib.init_state, self.trainer)
     abstract = jax.eval_shape(init, self.reward_params, jax.random.PRNGKey(0))
-    self.shardings = trainer_lib.state_shardings(self.t, abstract)
+    self.shardings = trainer_lib.state_shardings(self.trainer, abstract)
     self.abstract_state = jax.tree.map(
       lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), abstract, self.shardings
     )
     # Built straight into its shardings: each device makes its own environments.
     self._init = jax.jit(init, out_shardings=self.shardings)
     self.chunk = jax.jit(
-      functools.partial(trainer_lib.train_chunk, self.t),
+      functools.partial(trainer_lib.train_chunk, self.trainer),
       out_shardings=(self.shardings, None),
       donate_argnums=1,
     )
     self._evaluate = jax.jit(
-      functools.partial(trainer_lib.evaluate, self.t),
+      functools.partial(trainer_lib.evaluate, self.trainer),
       static_argnames=("record",),
       out_shardings=replicated,  # scalars and a few recorded episodes, readable on every host
     )
-    self.pools = tuple(self.t.env.goal_pools)  # evaluation pools by name, in pool-index order
+    self.pools = tuple(self.trainer.env.goal_pools)  # evaluation pools by name, in pool-index order
     self.frames_per_call = config.num_envs * config.unroll_length * config.updates_per_call
     self.num_calls = trainer_lib.num_updates(config) // config.updates_per_call
 
@@ -76,7 +78,7 @@ class Run:
   def evaluate(self, state, pool: int, random_policy: bool = False, record: bool = False):
     """Evaluation episodes on goal pool `pool` (an index into `env.goal_pools`)."""
     return self._evaluate(
-      self.t.agent.acting_params(state.agent),
+      self.trainer.agent.acting_params(state.agent),
       self.reward_params,
       eval_key(self.config.seed, int(state.update), pool),
       pool=pool,
@@ -111,7 +113,7 @@ class Run:
       for s in range(steps):
         images.append(pixels[s, b])
         captions.append(
-          f"{self.t.env.goals[goals[s, b]]}\n"
+          f"{self.trainer.env.goals[goals[s, b]]}\n"
           f"VLM reward {vlm[s, b]:.0f}  ground truth {'yes' if gt[s, b] else 'no'}"
         )
     run_io.write_gif(np.stack(images), captions, workdir / "eval.gif")

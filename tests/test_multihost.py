@@ -1,7 +1,7 @@
 """Multi-host training on one machine: local processes with gloo collectives stand in for hosts.
 
 Each process is started by `experiments.launch_local` with its own CPU devices, exactly as
-hosts of a TPU pod slice run the same script. The runs use the corridor (tests/corridor.py)
+hosts of a TPU pod slice run the same script. The runs use the corridor (examples/corridor_env.py)
 and the tiny CLIP, so that compiling is most of their cost.
 """
 
@@ -20,10 +20,10 @@ import pytest
 from absl import flags
 from absl.testing import flagsaver
 
+from examples import corridor_config
 from experiments import distributed, pretrain_clip, run_io
 from experiments import train as train_lib
 from experiments.configs import pretrain_clip as pretrain_config
-from tests import corridor_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CALLS = 12  # compiled calls of 2 updates x 8 envs x 8 steps (a few seconds in all)
@@ -54,7 +54,7 @@ def _finish(proc: subprocess.Popen, codes=(0,)) -> str:
 
 def _train_args(model_dir, workdir, resume=False) -> list[str]:
   args = [
-    "--config=tests/corridor_config.py",
+    "--config=examples/corridor_config.py",
     f"--config.reward.model={model_dir}",
     f"--config.total_frames={8 * 8 * 2 * CALLS}",
     f"--workdir={workdir}",

@@ -15,7 +15,16 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SOURCE_DIRS = ("envs", "vlm_rewards", "agents", "experiments", "benchmarks", "studies", "tools")
+SOURCE_DIRS = (
+  "envs",
+  "vlm_rewards",
+  "agents",
+  "experiments",
+  "benchmarks",
+  "studies",
+  "tools",
+  "examples",
+)
 WRAPPERS = "envs/wrappers.py"
 REWARDS = "vlm_rewards/rewards.py"
 
@@ -148,7 +157,7 @@ def test_jax_environments_have_no_episode_path_of_their_own():
 
 # ----------------------------------------------------------------------------- the reward
 
-POLICY_CODE = ("agents/",)  # a policy's softmax over action logits is no reward
+POLICY_CODE = ("agents/", "examples/reinforce_agent.py")  # a softmax over action logits: no reward
 
 
 def test_only_rewards_computes_the_success_probability():

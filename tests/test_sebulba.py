@@ -1,5 +1,5 @@
 """The Sebulba actor-learner on host environments: android_env with the launcher simulator,
-a JAX environment stepped on the host, and the corridor of tests/corridor.py."""
+a JAX environment stepped on the host, and the corridor of examples/corridor_env.py."""
 
 import functools
 

@@ -114,10 +114,10 @@ def test_bad_reward_source_is_named(tiny_clip_dirs):
 
 
 def test_envs_and_agents_by_import_path_and_clear_errors_for_bad_names():
-  env = registry.make_env({"name": "tests.corridor:Corridor", "max_steps": 3})
+  env = registry.make_env({"name": "examples.corridor_env:Corridor", "max_steps": 3})
   assert env.max_steps == 3 and env.num_actions == 3
-  with pytest.raises(ValueError, match=r"env.name='tests.corridor:Nope' cannot be imported"):
-    registry.make_env({"name": "tests.corridor:Nope"})
+  with pytest.raises(ValueError, match=r"env.name='examples.corridor_env:Nope' cannot be imported"):
+    registry.make_env({"name": "examples.corridor_env:Nope"})
   with pytest.raises(ValueError, match=r"agent.name must be one of \['impala'\] or an import"):
     registry.make_agent({"name": "muesli"}, 3, 10)
 

@@ -8,7 +8,7 @@ import pytest
 
 from envs import base, wrappers
 from envs.playhouse import Playhouse, PlayhouseConfig
-from tests.corridor import CELLS, Corridor
+from examples.corridor_env import CELLS, Corridor
 
 GAMMA = 0.9
 B = 4

@@ -59,7 +59,7 @@ def load_policy(run_dir: pathlib.Path, seed: int | None = None, reward_overrides
     _, state = checkpointer.restore(run.abstract_state)
   finally:
     checkpointer.close()
-  params = run.t.agent.acting_params(state.agent)
+  params = run.trainer.agent.acting_params(state.agent)
   if seeds:
     index = 0 if seed is None else seeds.index(seed)
     params = jax.tree.map(lambda x: x[index], params)
@@ -83,20 +83,21 @@ def _rollout(trainer, params, reward_params, key, num_envs: int, pool: int, rand
 
 
 def _oracle_mix(run, pool_name: str, num_envs: int, seed: int):
-  data = clip_data.policy_frames(run.t.env, num_envs, 1, seed, pool_name == "heldout", 0.6)
-  return evaluation.embed_frames(run.t.reward_model.clip, data.frames), data.goal, data.success
+  trainer = run.trainer
+  data = clip_data.policy_frames(trainer.env, num_envs, 1, seed, pool_name == "heldout", 0.6)
+  return evaluation.embed_frames(trainer.reward_model.clip, data.frames), data.goal, data.success
 
 
 def score(run, emb, goals, success) -> dict:
   """`evaluation.summary_at_threshold` of the run's reward on these frames."""
-  p = np.asarray(run.t.reward_model.goal_probability(jnp.asarray(emb), jnp.asarray(goals)))
+  p = np.asarray(run.trainer.reward_model.goal_probability(jnp.asarray(emb), jnp.asarray(goals)))
   return evaluation.summary_at_threshold(p, success, run.config.reward.threshold)
 
 
 def measure(run, params, num_envs: int = 64, seed: int = 0) -> dict:
   out = {"threshold": run.config.reward.threshold}
-  rollout = jax.jit(functools.partial(_rollout, run.t), static_argnums=(3, 4, 5))
-  for pool, name in enumerate(run.t.env.goal_pools):
+  rollout = jax.jit(functools.partial(_rollout, run.trainer), static_argnums=(3, 4, 5))
+  for pool, name in enumerate(run.trainer.env.goal_pools):
     key = jax.random.fold_in(jax.random.PRNGKey(seed), pool)
     rows = {"oracle_mix": score(run, *_oracle_mix(run, name, num_envs, seed + pool))}
     for dataset, random_policy in (("random_walk", True), ("agent", False)):
@@ -126,7 +127,7 @@ def main(argv):
   }
   out.parent.mkdir(parents=True, exist_ok=True)
   out.write_text(json.dumps(result, indent=2) + "\n")
-  for pool in run.t.env.goal_pools:
+  for pool in run.trainer.env.goal_pools:
     for dataset, row in result[pool].items():
       print(pool, dataset, row)
 

@@ -28,7 +28,7 @@ from absl import app, flags, logging
 from envs import host
 from envs.android import bridge, simulator
 from envs.launcher import layout
-from experiments import run_io, sebulba
+from experiments import flags_lib, run_io, sebulba
 from experiments import train as train_lib
 
 _EPISODES = flags.DEFINE_integer("episodes", 256, "Episodes per side and policy.")
@@ -62,7 +62,7 @@ def load_run(workdir: pathlib.Path, eval_envs: int):
 def launcher_envs(run, num_envs: int, pool: int, seed: int) -> host.HostEnvs:
   """`num_envs` android_env environments on the launcher simulator, with the run's launcher
   settings, reward model and step limit."""
-  t, e = run.t, run.config.env
+  reward_model, e = run.trainer.reward_model, run.config.env
   envs = []
   for i in range(num_envs):
     sim = simulator.LauncherSimulatorConfig(
@@ -70,7 +70,7 @@ def launcher_envs(run, num_envs: int, pool: int, seed: int) -> host.HostEnvs:
     )
     envs.append(
       bridge.OpenAppEnv(
-        bridge.load_launcher_env(sim), t.reward_model, max_steps=e.max_steps, seed=seed * 10_007 + i
+        bridge.load_launcher_env(sim), reward_model, max_steps=e.max_steps, seed=seed * 10_007 + i
       )
     )
   return host.HostEnvs(envs, frame_shape=(layout.H, layout.W, 3), name="transfer")
@@ -79,20 +79,20 @@ def launcher_envs(run, num_envs: int, pool: int, seed: int) -> host.HostEnvs:
 def android_episodes(run, fns, batch, params, episodes, seed, random_policy=False):
   """(success, VLM return) of `episodes` fresh episodes through android_env (`batch`, from
   `launcher_envs`), each environment playing the same number of episodes (no bias towards
-  short ones); `fns` are `sebulba.actor_functions(run.t)`."""
-  rp, num_envs = run.t.reward_model.params, len(batch.envs)
+  short ones); `fns` are `sebulba.actor_functions(run.trainer)`."""
+  rp, num_envs = run.trainer.reward_model.params, len(batch.envs)
   per_env, counts, results = math.ceil(episodes / num_envs), np.zeros(num_envs, int), []
   rng, key = np.random.default_rng(seed), jax.random.key(seed)
-  actor = fns["init"](rp, batch.begin())
+  actor = fns.init(rp, batch.begin())
   while (counts < per_env).any():
     key, k = jax.random.split(key)
-    action, core = fns["act"](params, k, actor.inputs, actor.core_state)
+    action, core = fns.act(params, k, actor.inputs, actor.core_state)
     actions, logits = action.actions, action.logits
     if random_policy:
       actions = rng.integers(0, logits.shape[-1], num_envs).astype(np.int32)
       logits = np.zeros(logits.shape, np.float32)
     tr = batch.step(actions, actor.needs_reset)
-    actor, out = fns["finish"](rp, actor, tr, actions, logits, core)
+    actor, out = fns.finish(rp, actor, tr, actions, logits, core)
     ep = jax.device_get(out.episode)
     for b in np.flatnonzero(ep.done):
       if counts[b] < per_env:
@@ -116,13 +116,13 @@ def _difference(a: dict, b: dict) -> dict:
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # orbax and android_env log every step at INFO
-  workdir = flags.FLAGS.workdir  # experiments.train's flag
+  workdir = flags_lib.WORKDIR.value
   if workdir is None:
     raise app.UsageError("--workdir is required: a launcher run of experiments/train.")
   run, state = load_run(pathlib.Path(workdir), _EPISODES.value)
-  params = run.t.agent.acting_params(state.agent)
+  params = run.trainer.agent.acting_params(state.agent)
   out = {"workdir": workdir, "update": int(state.update), "pool": _POOL.value}
-  fns, n = sebulba.actor_functions(run.t), _EPISODES.value
+  fns, n = sebulba.actor_functions(run.trainer), _EPISODES.value
   batch = launcher_envs(run, _ENVS.value, _POOL.value, _SEED.value)
   try:
     for name, random_policy in (("trained", False), ("random", True)):

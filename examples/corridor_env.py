@@ -1,10 +1,15 @@
-"""A deliberately tiny environment of the `envs.base` contract, for tests of the seams only.
+"""A tiny environment of the `envs.base` contract: the example of adding an environment.
 
 A corridor of 7 cells with a coloured square at each end; the agent starts in the middle.
 Goal "Go to the red square": stand on the square of that colour. The goal's colour is at a
 random end, another colour at the other. Actions: 0 left, 1 right, 2 stay. The frame is
 16x16 pixels: the corridor as vertical stripes, the squares in their colours, the agent white
 over the top half of its cell.
+
+A config names it by import path, `env.name="examples.corridor_env:Corridor"`, and
+`experiments.registry.make_env` calls `Corridor` with the other keys of `config.env`
+(`max_steps`); see examples/corridor_config.py. The tests use it as the smallest environment
+that trains.
 """
 
 import jax

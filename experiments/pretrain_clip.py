@@ -40,7 +40,7 @@ from envs.playhouse import Playhouse, PlayhouseConfig
 from experiments import distributed, run_io
 from experiments.pretraining import clip_data, launcher_data
 from experiments.run_io import Checkpointer, MetricsLogger
-from vlm_rewards import clip, pretrain
+from vlm_rewards import clip, corpus, pretrain
 
 
 def make_envs() -> tuple[Playhouse, Playhouse]:
@@ -193,8 +193,30 @@ def make_batch(
   }
 
 
+def corpus_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
+  """Endless batches of the web stand-in corpus (`data.domain` "corpus"), deterministic in
+  `config.seed`; captions are tokenised to the text tower's `max_text_length`."""
+  c = config.data.corpus
+  corpus_config = corpus.CorpusConfig(
+    image_size=config.image_size,
+    num_concepts=c.num_concepts or None,
+    caption_noise=c.caption_noise,
+    wrong_colour_rate=c.wrong_colour_rate,
+    unrelated_rate=c.unrelated_rate,
+  )
+  return corpus.tokenized_batches(
+    corpus_config, config.seed, config.batch_size, config.max_text_length
+  )
+
+
 def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
   """Endless training batches, deterministic in `config.seed`."""
+  if config.data.domain == "corpus":
+    return corpus_batches(config)
+  return _env_caption_batches(config)
+
+
+def _env_caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
   weights = dict(config.data.get("kind_weights", {}))
   if config.data.domain in DOMAINS:  # a bad weight fails before the (slow) frame pool
     clip_data.kind_weight_table(weights, DOMAINS[config.data.domain][0].KIND_WEIGHTS)

@@ -303,3 +303,17 @@ def test_init_from_starts_from_a_saved_clip_and_refuses_a_mismatched_one(tmp_pat
     config.caption_tokens = MAX_LEN + 1
   with pytest.raises(ValueError, match="caption_tokens at most its text length"):
     pretrain_clip.initial_model(config)
+
+
+def test_a_web_clip_trains_on_the_corpus_only(tmp_path):
+  """`,web` pretrains on `vlm_rewards.corpus` (no env frame): a few steps run end to end,
+  into its own workdir, and the saved model loads."""
+  config = pretrain_config.get_config("XS,web,smoke")
+  assert config.data.domain == "corpus" and "/web/" in config.workdir
+  with config.unlocked():
+    config.workdir = str(tmp_path / "web")
+    config.image_size, config.batch_size, config.num_steps = 32, 12, 3
+    config.warmup_steps, config.log_every, config.checkpoint_every = 1, 1, 3
+  summary = pretrain_clip.run(config)
+  assert summary["steps"] == 3 and np.isfinite(summary["final"]["loss"])
+  assert clip.load_clip(str(tmp_path / "web" / "model")).image_size == 32

@@ -12,9 +12,10 @@ The argument is a size preset (XS, S, M, L; `vlm_rewards.pretrain.PRESETS`), opt
 followed by `,smoke` for a seconds-long run, `,family` for the shorter recipe of the
 scaling study (every size trained alike; see the bundled model card for why it is shorter),
 `,relations` for the Pick-and-place recipe (see `data.relations`),
-or `,launcher` for the phone domain (`experiments.pretraining.launcher_data`: launcher screens,
-their
-own recipe; see the bundled-android model card).
+`,web` for the web stand-in corpus (`vlm_rewards.corpus`: no environment frame or label, the
+off-the-shelf protocol), or `,launcher` for the phone domain
+(`experiments.pretraining.launcher_data`: launcher screens, their own recipe; see the
+bundled-android model card).
 Any field can be overridden with --config.x=y.
 """
 
@@ -32,11 +33,13 @@ FAMILY_STEPS = 400  # the scaling study's shorter recipe (batch 128), the same f
 def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   size, *flags = arg.split(",")
   smoke, family, launcher = "smoke" in flags, "family" in flags, "launcher" in flags
+  web = "web" in flags
   c = ml_collections.ConfigDict()
   c.size = size
   c.seed = 0
   c.workdir = (
-    f"runs/pretrain_clip/{'family/' if family else ''}{'launcher/' if launcher else ''}"
+    f"runs/pretrain_clip/{'web/' if web else ''}{'family/' if family else ''}"
+    f"{'launcher/' if launcher else ''}"
     f"{'relations/' if 'relations' in flags else ''}{size}"
   )
   # Fine-tuning: a CLIP to start from (a folder, a hub id or "bundled"); its architecture
@@ -58,7 +61,15 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   # Data: rollouts in two house configurations, the benchmark default and the main job's
   # one-room house (experiments/configs/playhouse_find.py), so the bundled model sees both.
   c.data = ml_collections.ConfigDict()
-  c.data.domain = "launcher" if launcher else "playhouse"
+  c.data.domain = "corpus" if web else ("launcher" if launcher else "playhouse")
+  # The web stand-in (`vlm_rewards.corpus`, docs/corpus.md): no environment frame, label or
+  # goal sentence, so a model trained with `,web` is an off-the-shelf CLIP for both envs.
+  # Only these keys apply to it; the rollout keys below are the environments' recipes.
+  c.data.corpus = ml_collections.ConfigDict()
+  c.data.corpus.num_concepts = 0  # 0: every object category; N: the first N (a scale knob)
+  c.data.corpus.caption_noise = 0.15
+  c.data.corpus.wrong_colour_rate = 0.05
+  c.data.corpus.unrelated_rate = 0.02
   c.data.num_envs = 16 if smoke else 64
   c.data.episode_steps = 16 if smoke else 64
   c.data.oracle_fraction = 0.7

@@ -3,8 +3,7 @@
   python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:S
 
 Frames come from jitted rollouts (`experiments.pretraining.clip_data`) into a pool in host memory;
-one
-rollout's worth of the pool is replaced every `data.refresh_every` steps, so the data keeps
+one rollout's worth of the pool is replaced every `data.refresh_every` steps, so the data keeps
 changing during training. Each batch draws frames without replacement, one true caption per
 frame (never a held-out composition), and the multi-positive `match` matrix of the loss.
 The workdir gets metrics.jsonl, orbax checkpoints, `model/` and `summary.json`. SIGTERM or

@@ -8,9 +8,8 @@ The default scores the bundled CLIP only; the other sizes of the family are trai
 
 A fixed, seeded dataset of trajectory frames (oracle and random policies, as in
 `experiments.pretraining.clip_data`) from the default Playhouse, one dataset per goal family
-(the house
-is built with that family only, so the task set and the negatives are that family's goals)
-and per goal split (train goals, held-out goals). Each frame is labelled with ground-truth
+(the house is built with that family only, so the task set and the negatives are that family's
+goals) and per goal split (train goals, held-out goals). Each frame is labelled with ground-truth
 success of its episode's goal and scored with Eq. 1 (`RewardModel.goal_probability`, goal
 against K fixed negatives drawn uniformly from the family's other goals, and with
 --extra_negatives the fixed and per-goal prompts of the family's run config); the binary reward

@@ -1,8 +1,7 @@
 """Captioned launcher screens for contrastive CLIP pretraining (the phone domain).
 
 The counterpart of `experiments.pretraining.clip_data` for `envs.launcher`: a jitted rollout of a
-batch
-of phones (the scripted oracle with random actions mixed in, and random policies) returns per
+batch of phones (the scripted oracle with random actions mixed in, and random policies) returns per
 frame the screen, resized to the CLIP's square input, and integer facts read from the state:
 
   APP + a: app a is open          HOME: a home page is shown       DRAWER: the drawer is open

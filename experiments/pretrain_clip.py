@@ -104,7 +104,8 @@ class FramePool:
   def __init__(self, data: ml_collections.ConfigDict, seed: int, image_size: int = 64):
     if data.domain not in DOMAINS:
       raise ValueError(
-        f"Bad config: data.domain must be one of {sorted(DOMAINS)}, got {data.domain!r}."
+        f"Bad config: data.domain must be one of {sorted([*DOMAINS, 'corpus'])}, "
+        f"got {data.domain!r}."
       )
     self.captions, make_rollouts = DOMAINS[data.domain]
     self.rollouts, self.width = make_rollouts(data, image_size)

@@ -317,3 +317,11 @@ def test_a_web_clip_trains_on_the_corpus_only(tmp_path):
   summary = pretrain_clip.run(config)
   assert summary["steps"] == 3 and np.isfinite(summary["final"]["loss"])
   assert clip.load_clip(str(tmp_path / "web" / "model")).image_size == 32
+
+
+def test_an_unknown_data_domain_is_named_with_every_valid_one():
+  config = pretrain_config.get_config("XS,smoke")
+  with config.unlocked():
+    config.data.domain = "corpora"
+  with pytest.raises(ValueError, match=r"\['corpus', 'launcher', 'playhouse'\], got 'corpora'"):
+    next(pretrain_clip.caption_batches(config))

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CONFIG ?= experiments/configs/playhouse_find.py
 WORKDIR ?= runs/playhouse_find
 
-.PHONY: install install-test train test lint bench study-lift-sizes
+.PHONY: install install-test train test lint bench study-lift-sizes web-clips
 
 $(VENV)/.installed: requirements.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,3 +52,12 @@ study-lift-sizes: install
 	  --sweep=studies/lift_sizes/sweep.py --workdir=runs/lift_sizes/sweep
 	$(PY) -m experiments.analysis.scaling_report --calibration=runs/lift_sizes/calibration.json \
 	  --results=runs/lift_sizes/sweep/results.json --out=runs/lift_sizes/report
+
+# The off-the-shelf CLIP family (studies/web_clip): each size pretrained on the web stand-in
+# corpus only and exported where `load_clip("web-<size>")` finds it (web-S ships). Sizes whose
+# model exists are skipped; WEB_SIZES=M builds one.
+WEB_SIZES ?= XXS XS M
+web-clips: install
+	for s in $(WEB_SIZES); do test -f vlm_rewards/assets/web_$$s/config.json || \
+	  $(PY) -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:$$s,web \
+	  --config.export_dir=vlm_rewards/assets/web_$$s || exit 1; done

@@ -8,8 +8,9 @@ changing during training. Each batch draws frames without replacement, one true 
 frame (never a held-out composition), and the multi-positive `match` matrix of the loss.
 The workdir gets metrics.jsonl, orbax checkpoints, `model/` and `summary.json`. SIGTERM or
 Ctrl-C checkpoints the step in flight and exits with 128 + signal; the same command resumes
-from the latest checkpoint (its batches start again from the seed, so a resumed run is an
-equivalent run, not the identical one).
+from the latest checkpoint. On the corpus the batches continue where the checkpoint left
+them; the environments' rollout pools start again from the seed, so there a resumed run is an
+equivalent run, not the identical one.
 
 Data parallel over every device; multi-process like `experiments.train` (the flags of
 `experiments.distributed`, or `python -m experiments.launch_local ... experiments.pretrain_clip
@@ -193,9 +194,10 @@ def make_batch(
   }
 
 
-def corpus_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
-  """Endless batches of the web stand-in corpus (`data.domain` "corpus"), deterministic in
-  `config.seed`; captions are tokenised to the text tower's `max_text_length`."""
+def corpus_batches(config: ml_collections.ConfigDict, start: int = 0) -> Iterator[dict]:
+  """Endless batches of the web stand-in corpus (`data.domain` "corpus") from batch `start`,
+  deterministic in `config.seed`; captions are tokenised to the text tower's
+  `max_text_length`."""
   c = config.data.corpus
   corpus_config = corpus.CorpusConfig(
     image_size=config.image_size,
@@ -205,14 +207,16 @@ def corpus_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
     unrelated_rate=c.unrelated_rate,
   )
   return corpus.tokenized_batches(
-    corpus_config, config.seed, config.batch_size, config.max_text_length
+    corpus_config, config.seed, config.batch_size, config.max_text_length, start=start
   )
 
 
-def caption_batches(config: ml_collections.ConfigDict) -> Iterator[dict]:
-  """Endless training batches, deterministic in `config.seed`."""
+def caption_batches(config: ml_collections.ConfigDict, start: int = 0) -> Iterator[dict]:
+  """Endless training batches, deterministic in `config.seed`. The corpus stream continues at
+  batch `start` (a resumed run sees the batches an uninterrupted one would); the rollout
+  pools of the environments start again from the seed."""
   if config.data.domain == "corpus":
-    return corpus_batches(config)
+    return corpus_batches(config, start)
   return _env_caption_batches(config)
 
 
@@ -364,7 +368,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
     state, history = train_with_checkpoints(
       model,
       params,
-      caption_batches(config),
+      caption_batches(config, resume_step or 0),
       optimizer,
       config.num_steps,
       workdir,
@@ -378,7 +382,9 @@ def run(config: ml_collections.ConfigDict) -> dict:
   seconds = time.time() - start
   if not main:
     return None
-  squash = config.data.domain == "launcher"  # portrait screens: resize whole, never crop
+  # Portrait screens are resized whole, never cropped: the launcher's, and the corpus's
+  # screenshots, which it draws squashed into the square as a resized screenshot is.
+  squash = config.data.domain in ("launcher", "corpus")
   pretrain.save_model(model, state.params, workdir / "model", squash=squash)
   if config.export_dir:
     pretrain.save_model(model, state.params, config.export_dir, squash=squash)

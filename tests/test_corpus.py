@@ -202,3 +202,24 @@ def test_tokenized_batches_feed_clip_loss():
   ids, _ = tokens(["a red ball", "a red ball"])
   np.testing.assert_array_equal(ids[0], ids[1])
   assert "a red ball" in tokens.cache
+
+
+def test_caption_tokens_survive_a_full_cache():
+  """When the cache is full it is emptied, and captions it held are tokenized again."""
+  tokens = corpus.CaptionTokens(16, limit=3)
+  first, _ = tokens(["a red ball", "a blue mug"])
+  again, _ = tokens(["a red ball", "a green cup", "a toy boat"])  # over the limit: cleared
+  np.testing.assert_array_equal(first[0], again[0])
+  assert len(tokens.cache) == 3
+
+
+def test_corpus_threshold_needs_no_environment_and_is_deterministic(tiny_clip):
+  """beta from held-out corpus pairs only: one positive and three negatives per image."""
+  from vlm_rewards.corpus import calibration
+
+  p, labels = calibration.corpus_pairs(tiny_clip, num_images=BATCH, num_negatives=4)
+  assert labels.shape == p.shape == (4 * BATCH,) and labels.mean() == 0.25
+  assert np.all((p >= 0) & (p <= 1))
+  first = calibration.corpus_threshold(tiny_clip, num_images=BATCH, num_negatives=4)
+  assert first == calibration.corpus_threshold(tiny_clip, num_images=BATCH, num_negatives=4)
+  assert 0.0 <= first["threshold"] <= 1.0 and first["pairs"] == 4 * BATCH

@@ -96,7 +96,7 @@ def test_a_tap_on_an_icon_opens_exactly_that_app_and_back_returns(env, fns):
     for action, app in _home_cells(state):
       opened = fns.step(state, action)
       assert int(opened.app) == app, (seed, action)
-      np.testing.assert_array_equal(fns.render(opened), screens[app])
+      np.testing.assert_array_equal(fns.render(opened), screens[app, int(state.screen)])
       back = fns.step(opened, BACK)
       assert int(back.app) == NO_APP and not bool(back.drawer_open)
       np.testing.assert_array_equal(fns.render(back), home_frame)
@@ -168,6 +168,27 @@ def test_every_app_is_placed_once_and_heldout_wallpapers_stay_out_of_training(en
   walls = np.asarray(states.wallpaper)
   assert not set(walls[:100]) & set(art.HELDOUT_WALLPAPERS)
   assert set(walls[100:]) <= set(art.HELDOUT_WALLPAPERS)
+  screens, first_heldout = np.asarray(states.screen), art.NUM_SCREENS - art.HELDOUT_SCREENS
+  assert screens[:100].max() < first_heldout <= screens[100:].min()
+  assert len(set(screens[:100])) > 1 and len(set(screens[100:])) > 1
+
+
+def test_one_apps_screen_differs_between_two_episodes(env, fns):
+  """Content is drawn anew: two episodes (of either pool) that open the same app rarely show
+  the same picture of it, and every app's drawings differ from each other."""
+  shots = []
+  for seed in range(6):
+    state = fns.reset(jax.random.key(seed), seed % 2)
+    cell = next(a for a, app in _home_cells(state) if app == int(state.home[-1]))
+    shots.append((int(state.screen), np.asarray(fns.render(fns.step(state, cell))), seed % 2))
+  assert len({s for s, _, _ in shots}) >= 5
+  for (sa, a, _), (sb, b, _) in itertools.combinations(shots, 2):
+    if sa != sb:
+      assert _mean_abs(a, b) > 0.5
+  drawings = art.app_screens()
+  for i in range(apps.NUM_APPS):
+    for v, w in itertools.combinations(range(0, art.NUM_SCREENS, 7), 2):
+      assert _mean_abs(drawings[i, v], drawings[i, w]) > 0.5, (apps.APPS[i].name, v, w)
 
 
 def _mean_abs(a, b):
@@ -175,7 +196,7 @@ def _mean_abs(a, b):
 
 
 def test_app_screens_are_pairwise_distinct_at_the_agent_and_clip_resolutions(env, fns):
-  screens = art.app_screens()
+  screens = art.app_screens()[:, 0]
   squash = PreprocessConfig(shortest_edge=None, resize_hw=(64, 64), crop_hw=None)
   small = np.asarray(resize(jnp.asarray(screens, jnp.float32), squash))
   states = [fns.reset(jax.random.key(s)) for s in range(4)]

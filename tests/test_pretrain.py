@@ -229,7 +229,7 @@ def test_a_model_saved_into_the_package_shares_its_one_tokenizer(tokenizer, tmp_
   np.testing.assert_allclose(np.asarray(loaded.embed_text(captions)), txt, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", sorted(clip.BUNDLED))
+@pytest.mark.parametrize("name", clip.SHIPPED)
 def test_bundled_models_carry_no_tokenizer_copy(name):
   """The package holds one tokenizer (`assets/tokenizer/`); the bundled models read it."""
   folder = clip.BUNDLED[name]
@@ -325,3 +325,31 @@ def test_an_unknown_data_domain_is_named_with_every_valid_one():
     config.data.domain = "corpora"
   with pytest.raises(ValueError, match=r"\['corpus', 'launcher', 'playhouse'\], got 'corpora'"):
     next(pretrain_clip.caption_batches(config))
+
+
+def test_web_s_ships_offline_with_a_card_that_says_it_saw_no_environment_frame():
+  folder = clip.BUNDLED["web-S"]
+  card = (folder / "README.md").read_text()
+  assert "Never saw" in card and "any frame rendered by `envs/`" in card
+  assert "threshold" in card and "corpus alone" in card
+  assert (folder / "flax_model.msgpack").stat().st_size <= 20e6
+  model = clip.load_clip("web-S")
+  assert model.preprocess_config.crop_hw is None  # whole screens, as the corpus draws them
+  assert model.config.vision_config.hidden_size == pretrain.PRESETS["S"].vision_width
+
+
+def test_the_web_family_grows_in_data_seen_and_unbuilt_sizes_say_how_to_build(
+  monkeypatch, tmp_path
+):
+  steps = {s: pretrain_config.get_config(f"{s},web").num_steps for s in ("XXS", "XS", "S", "M")}
+  assert list(steps.values()) == sorted(steps.values()) and steps["M"] >= 30 * steps["XXS"]
+  widths = [pretrain.PRESETS[s].vision_width * pretrain.PRESETS[s].vision_layers for s in steps]
+  assert widths == sorted(set(widths))
+  monkeypatch.setitem(clip.BUNDLED, "web-M", tmp_path / "web_M")  # as on a fresh clone
+  with pytest.raises(FileNotFoundError, match=r"'web-M' is not built yet.*make web-clips"):
+    clip.load_clip("web-M")
+
+
+def test_an_unknown_config_argument_is_refused():
+  with pytest.raises(ValueError, match=r"Unknown config argument \['smok'\]"):
+    pretrain_config.get_config("XS,smok")

@@ -35,8 +35,19 @@ from vlm_rewards.rewards import l2_normalise
 ASSETS = pathlib.Path(__file__).resolve().parent / "assets"
 TOKENIZER_DIR = ASSETS / "tokenizer"
 BUNDLED_DIR = ASSETS / "bundled_clip"
-# Models the project trains and ships, by the name `load_clip` takes.
-BUNDLED = {"bundled": BUNDLED_DIR, "bundled-android": ASSETS / "bundled_android"}
+# The off-the-shelf family: CLIPs pretrained on the web stand-in corpus only
+# (`vlm_rewards.corpus`), never on an environment frame. web-S ships; the others are built by
+# `make web-clips` into the same folder layout.
+WEB_SIZES = ("XXS", "XS", "S", "M", "L")
+# Models the project trains (and ships, or builds with one command), by the name `load_clip`
+# takes.
+BUNDLED = {
+  "bundled": BUNDLED_DIR,
+  "bundled-android": ASSETS / "bundled_android",
+  **{f"web-{s}": ASSETS / f"web_{s}" for s in WEB_SIZES},
+}
+SHIPPED = ("bundled", "bundled-android", "web-S")  # in the package; the rest are built
+BUILD = {n: f"`make web-clips WEB_SIZES={n[4:]}`" for n in BUNDLED if n not in SHIPPED}
 TEXT_BATCH = 256  # most texts embedded per compiled call
 MIN_TEXT_BATCH = 8  # text batches are padded to powers of two from here, to limit compiles
 
@@ -228,8 +239,10 @@ def load_clip(name_or_path: str | pathlib.Path, dtype=jnp.float32) -> CLIP:
   Args:
     name_or_path: a local Hugging Face folder (Flax, safetensors or PyTorch weights), a
       Hugging Face hub id such as ``"openai/clip-vit-base-patch32"`` (needs a reachable hub or
-      the local hub cache), ``"bundled"`` for the project's own small Playhouse model, or
-      ``"bundled-android"`` for its phone-screen model (the launcher domain).
+      the local hub cache), ``"bundled"`` for the project's own small Playhouse model,
+      ``"bundled-android"`` for its phone-screen model (the launcher domain), or
+      ``"web-S"`` (``"web-XXS"`` ... ``"web-L"`` once built) for the off-the-shelf family
+      pretrained on the web stand-in corpus only (vlm_rewards/assets/web_S/README.md).
     dtype: compute dtype, ``jnp.float32`` or ``jnp.bfloat16``.
 
   Returns:
@@ -244,7 +257,7 @@ def load_clip(name_or_path: str | pathlib.Path, dtype=jnp.float32) -> CLIP:
   dtype = jnp.dtype(dtype)
   if dtype not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.bfloat16)):
     raise ValueError(f"dtype must be float32 or bfloat16, got {dtype}.")
-  folder = weights.resolve_folder(str(name_or_path), BUNDLED)
+  folder = weights.resolve_folder(str(name_or_path), BUNDLED, BUILD)
   config, params = weights.load_params(folder)
   return CLIP(
     name=str(name_or_path),

@@ -68,7 +68,10 @@ class ClipSize:
 # 64x64 frame gives a 4x4 grid (17 tokens), four times fewer than patch 8, which is what buys
 # width and depth at this speed. The token-embedding table (49,408 x text_width) dominates the
 # file size, so the text tower stays narrow.
+# XXS is the smallest point of the web family's size curve (studies/web_clip): a 39k-parameter
+# image tower, 43x below M.
 PRESETS: Mapping[str, ClipSize] = {
+  "XXS": ClipSize(32, 1, 2, 16, 32, 1, 2, 32),
   "XS": ClipSize(64, 2, 2, 16, 32, 1, 2, 64),
   "S": ClipSize(128, 4, 4, 16, 64, 2, 2, 64),
   "M": ClipSize(160, 5, 5, 16, 96, 2, 3, 96),

@@ -20,12 +20,15 @@ WEIGHT_FILES = (FLAX_WEIGHTS, SAFETENSORS_WEIGHTS, TORCH_WEIGHTS)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
 
 
-def _bundled(name: str, bundled_dir: pathlib.Path) -> pathlib.Path:
+def _bundled(name: str, bundled_dir: pathlib.Path, build: str | None = None) -> pathlib.Path:
   if not (bundled_dir / "config.json").is_file():
+    how = build or (
+      "`python -m experiments.pretrain_clip` (see that folder's README for the exact command), "
+      "which trains it and writes that folder"
+    )
     raise FileNotFoundError(
-      f"The bundled CLIP model {name!r} is not built yet (no {bundled_dir}/config.json). Build "
-      "it with `python -m experiments.pretrain_clip` (see that folder's README for the exact "
-      "command), which trains it and writes that folder; or pass the path of another CLIP folder."
+      f"The CLIP model {name!r} is not built yet (no {bundled_dir}/config.json). Build it with "
+      f"{how}; or pass the path of another CLIP folder."
     )
   return bundled_dir
 
@@ -51,11 +54,13 @@ def _download(repo_id: str) -> pathlib.Path:
   return folder
 
 
-def resolve_folder(name: str, bundled: Mapping[str, pathlib.Path]) -> pathlib.Path:
+def resolve_folder(
+  name: str, bundled: Mapping[str, pathlib.Path], build: Mapping[str, str] | None = None
+) -> pathlib.Path:
   """Maps a bundled model's name (a key of ``bundled``), a local folder or a hub id to a
-  local folder."""
+  local folder; ``build`` names the command that builds a bundled model not shipped."""
   if name in bundled:
-    return _bundled(name, bundled[name])
+    return _bundled(name, bundled[name], (build or {}).get(name))
   path = pathlib.Path(name).expanduser()
   if path.is_dir():
     return path

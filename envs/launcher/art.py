@@ -4,6 +4,7 @@ Everything is drawn once at the base resolution (`layout`). Tiles are RGB plus a
 one per app and one empty tile (index NUM_APPS); the renderer gathers and composites them.
 """
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -13,6 +14,10 @@ from envs.launcher import apps, draw, font, layout, screens
 SHAPES = ("circle", "square", "diamond", "squircle", "shield")
 NUM_WALLPAPERS = 12
 HELDOUT_WALLPAPERS = (3, 7, 11)  # never in training frames (agent or CLIP): held-out screens
+# Every app's screen is drawn this many times, each with its own content; an episode shows one
+# of them. The last HELDOUT_SCREENS are never in training frames (agent or CLIP).
+NUM_SCREENS = 32
+HELDOUT_SCREENS = 8
 DRAWER_RGB = (32, 33, 36)
 
 
@@ -152,5 +157,11 @@ def wallpapers() -> np.ndarray:
   return np.stack([wallpaper(i) for i in range(NUM_WALLPAPERS)])
 
 
+@functools.cache
 def app_screens() -> np.ndarray:
-  return np.stack([screens.app_screen(i) for i in range(apps.NUM_APPS)])
+  """uint8 [NUM_APPS, NUM_SCREENS, H, W, 3]: every app's screen, drawn NUM_SCREENS times."""
+  out = np.stack(
+    [np.stack([screens.app_screen(i, v) for v in range(NUM_SCREENS)]) for i in range(apps.NUM_APPS)]
+  )
+  out.flags.writeable = False
+  return out

@@ -15,9 +15,11 @@ In an app, taps and swipes do nothing. Ground truth: the foreground app is the g
 
 Per episode (`reset_state`): which apps sit in the dock and on which home page and cell (the
 rest are only in the drawer), the drawer's order (a launcher sorted by use: positions there
-must be found too), the wallpaper and the starting page. Pool 0 ("train") draws wallpapers
-from the training set, pool 1 ("heldout") from wallpapers kept out of all training frames,
-agent's and CLIP's alike; both pools hold every goal, on fresh layouts.
+must be found too), the wallpaper, the starting page, and which of its drawings each app's
+screen shows (its content: rows, colours, lengths; `art.NUM_SCREENS` per app). Pool 0
+("train") draws wallpapers and screens from the training sets, pool 1 ("heldout") from
+wallpapers and screens kept out of all training frames, agent's and CLIP's alike; both pools
+hold every goal, on fresh layouts.
 """
 
 import dataclasses
@@ -79,7 +81,8 @@ class LauncherState:
   """One phone. home: int32[num_pages * PAGE_CELLS + DOCK_CELLS] app per cell (EMPTY if
   none; pages first, then the dock); drawer: int32[drawer pages * DRAWER_CELLS] apps in
   drawer order (EMPTY pads); page, drawer_page: int32; drawer_open: bool; app: int32
-  foreground app or NO_APP; from_drawer: bool (where Back returns); wallpaper, goal, time."""
+  foreground app or NO_APP; from_drawer: bool (where Back returns); wallpaper; screen: int32
+  which drawing of each app's screen this episode shows; goal, time."""
 
   home: jax.Array
   drawer: jax.Array
@@ -89,6 +92,7 @@ class LauncherState:
   app: jax.Array
   from_drawer: jax.Array
   wallpaper: jax.Array
+  screen: jax.Array
   goal: jax.Array
   time: jax.Array
 
@@ -113,6 +117,8 @@ class Launcher:
     self._screens = jnp.asarray(art.app_screens())
     held = np.isin(np.arange(art.NUM_WALLPAPERS), art.HELDOUT_WALLPAPERS)
     self._wallpaper_pools = (np.flatnonzero(~held), np.flatnonzero(held))
+    first_heldout = art.NUM_SCREENS - art.HELDOUT_SCREENS
+    self._screen_pools = (np.arange(first_heldout), np.arange(first_heldout, art.NUM_SCREENS))
 
   @property
   def goal_pools(self) -> dict[str, np.ndarray]:
@@ -152,6 +158,9 @@ class Launcher:
     )
     walls = [jax.random.choice(k_wall, jnp.asarray(w)) for w in self._wallpaper_pools]
     wallpaper = jnp.stack(walls)[jnp.asarray(pool, jnp.int32)].astype(jnp.int32)
+    k_screen = jax.random.fold_in(key, 6)  # a key of its own, so the draws above stay as they were
+    screens = [jax.random.choice(k_screen, jnp.asarray(s)) for s in self._screen_pools]
+    screen = jnp.stack(screens)[jnp.asarray(pool, jnp.int32)].astype(jnp.int32)
     zero = jnp.zeros((), jnp.int32)
     return LauncherState(
       home=home.astype(jnp.int32),
@@ -162,6 +171,7 @@ class Launcher:
       app=jnp.full((), NO_APP, jnp.int32),
       from_drawer=jnp.zeros((), bool),
       wallpaper=wallpaper,
+      screen=screen,
       goal=jnp.asarray(goal_id, jnp.int32),
       time=zero,
     )
@@ -260,7 +270,9 @@ class Launcher:
     img = jnp.where(tile_mask[..., None], tile_rgb, background)
     overlay = self._home_mask[state.page] & ~state.drawer_open
     img = jnp.where(overlay[..., None], self._home_rgb[state.page], img)
-    img = jnp.where(state.app != NO_APP, self._screens[jnp.maximum(state.app, 0)], img)
+    img = jnp.where(
+      state.app != NO_APP, self._screens[jnp.maximum(state.app, 0), state.screen], img
+    )
     if self.config.scale > 1:
       img = jnp.repeat(jnp.repeat(img, self.config.scale, 0), self.config.scale, 1)
     return img

@@ -2,8 +2,9 @@
 (H x W, `layout`).
 
 Every screen has a status bar, a top bar in the app's colour with its name, and content of
-the app's kind below (`PAINTERS`). A per-app random stream varies the content (rows, colours,
-lengths), so two apps of one kind differ in colour, name and content.
+the app's kind below (`PAINTERS`). A random stream per (app, variant) varies the content (rows,
+colours, lengths), so two apps of one kind differ in colour, name and content, and one app's
+variants differ in content.
 """
 
 import numpy as np
@@ -500,12 +501,13 @@ PAINTERS = {
 }
 
 
-def app_screen(index: int) -> np.ndarray:
-  """uint8[H, W, 3]: app `index`'s screen at the base resolution (deterministic)."""
+def app_screen(index: int, variant: int = 0) -> np.ndarray:
+  """uint8[H, W, 3]: app `index`'s screen at the base resolution, its content drawn from the
+  random stream of (index, variant) (deterministic)."""
   app = apps.APPS[index]
   c = apps.rgb(app.colour)
   img = draw.canvas(H, W, (255, 255, 255))
-  PAINTERS[app.kind](img, np.random.default_rng(1000 + index), c)
+  PAINTERS[app.kind](img, np.random.default_rng([1000 + index, variant]), c)
   draw.rect(img, 0, 0, STATUS_BAR, W, draw.mix(c, (0, 0, 0), 0.35))
   draw.text(img, 1, 2, STATUS_TIME, (255, 255, 255))
   draw.rect(img, 1, W - 7, 5, W - 2, (255, 255, 255))

@@ -18,7 +18,6 @@ train goals only (mean AP over families) from the learned one and a small grid.
 Writes `<out>/offline_pr.json` and `<out>/offline_pr.png` (plus one PNG per panel).
 """
 
-import hashlib
 import json
 import pathlib
 import time
@@ -33,6 +32,7 @@ import envs.playhouse as envs_playhouse
 from envs.base import fill_goal_templates
 from envs.playhouse import Playhouse, PlayhouseConfig
 from experiments import run_io
+from experiments.analysis import runs
 from experiments.configs import playhouse_find, playhouse_lift, playhouse_place
 from experiments.pretraining import clip_data
 from vlm_rewards import evaluation
@@ -78,12 +78,6 @@ TEMPERATURES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 SPLITS = ("train", "heldout")
 
 
-def env_hash() -> str:
-  """Short hash of the Playhouse source: the same seed gives the same frames only within it."""
-  src = sorted(pathlib.Path(envs_playhouse.__file__).parent.glob("*.py"))
-  return hashlib.sha1(b"".join(p.read_bytes() for p in src)).hexdigest()[:10]
-
-
 def dataset_rollouts(env: Playhouse, seed: int, relations: bool = False) -> dict:
   """{split: clip_data.Rollout} of 60% oracle / 40% random episodes (the flags' sizes), split
   i from seed + i; `relations` adds the APART facts (the frames are the same)."""
@@ -102,7 +96,8 @@ def make_dataset(family: str, seed: int) -> tuple[Playhouse, dict]:
   in the output directory under a name that records every setting it depends on."""
   house = clip_data.SMALL_HOUSE if _HOUSE.value == "small" else {}
   env = Playhouse(PlayhouseConfig(families=(family,), **house))
-  settings = f"s{seed}_e{_ENVS.value}_t{_STEPS.value}_r{_ROLLOUTS.value}_{env_hash()}"
+  source = runs.source_hash(envs_playhouse)
+  settings = f"s{seed}_e{_ENVS.value}_t{_STEPS.value}_r{_ROLLOUTS.value}_{source}"
   name = f"data_{_HOUSE.value}_{family}_{settings}.npz"
   cache = pathlib.Path(_OUT.value) / name
   if cache.exists():
@@ -229,7 +224,7 @@ def main(argv) -> None:
     "seed": _SEED.value,
     "house": _HOUSE.value,
     "extra_negatives": _EXTRA.value,
-    "playhouse_source_hash": env_hash(),
+    "playhouse_source_hash": runs.source_hash(envs_playhouse),
   }
   (out / "offline_pr.json").write_text(json.dumps(table, indent=2) + "\n")
   write_plots(results, out)

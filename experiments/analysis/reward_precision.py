@@ -23,13 +23,12 @@ import pathlib
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
 from experiments import run_io
-from experiments import train as train_lib
 from experiments import trainer as trainer_lib
+from experiments.analysis import runs
 from experiments.pretraining import clip_data
 from vlm_rewards import evaluation
 
@@ -42,28 +41,6 @@ _THRESHOLD = flags.DEFINE_float("threshold", None, "Score at this beta (default:
 _EXTRA = flags.DEFINE_bool(
   "extra_negatives", True, "Keep the run's reward.extra_negatives (--noextra_negatives: drop)."
 )
-
-
-def load_policy(run_dir: pathlib.Path, seed: int | None = None, reward_overrides=None):
-  """(Run, acting parameters) of the latest checkpoint of a training run or a sweep group.
-  `reward_overrides` changes how frames are scored (the threshold, the extra negatives); the
-  policy is the same, since the agent sees the goal's embedding, not the negatives."""
-  from experiments import sweep  # noqa: PLC0415 (sweep imports this module's neighbours)
-
-  config = ml_collections.ConfigDict(json.loads((run_dir / "config.json").read_text()))
-  config.reward.update(reward_overrides or {})
-  seeds = sorted(int(p.name[5:]) for p in run_dir.glob("seed_*") if p.name[5:].isdigit())
-  run = sweep.SeedsRun(config, seeds) if seeds else train_lib.Run(config)
-  checkpointer = run_io.Checkpointer(run_dir)
-  try:
-    _, state = checkpointer.restore(run.abstract_state)
-  finally:
-    checkpointer.close()
-  params = run.trainer.agent.acting_params(state.agent)
-  if seeds:
-    index = 0 if seed is None else seeds.index(seed)
-    params = jax.tree.map(lambda x: x[index], params)
-  return run, params
 
 
 def _rollout(trainer, params, reward_params, key, num_envs: int, pool: int, random_policy: bool):
@@ -118,7 +95,7 @@ def main(argv):
   overrides = {} if _EXTRA.value else {"extra_negatives": ()}
   if _THRESHOLD.value is not None:
     overrides["threshold"] = _THRESHOLD.value
-  run, params = load_policy(run_dir, _SEED.value, overrides)
+  run, params = runs.load_policy(run_dir, _SEED.value, overrides)
   result = {
     "run": str(run_dir),
     "seed": _SEED.value,

@@ -8,7 +8,7 @@
   python -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:S,launcher \
       --config.export_dir=vlm_rewards/assets/bundled_android     # the phone-screen model
 
-The argument is a size preset (XS, S, M, L; `vlm_rewards.pretrain.PRESETS`), optionally
+The argument is a size preset (XXS, XS, S, M, L; `vlm_rewards.pretrain.PRESETS`), optionally
 followed by `,smoke` for a seconds-long run, `,family` for the shorter recipe of the
 scaling study (every size trained alike; see the bundled model card for why it is shorter),
 `,relations` for the Pick-and-place recipe (see `data.relations`),
@@ -25,13 +25,22 @@ from experiments.pretraining import clip_data, launcher_data
 
 # Training steps per size: the larger towers are slower per step, so they get the same
 # number of steps (same data seen) rather than the same wall-clock.
-NUM_STEPS = {"XS": 1500, "S": 1500, "M": 1500, "L": 1500}
+NUM_STEPS = {"XXS": 1500, "XS": 1500, "S": 1500, "M": 1500, "L": 1500}
+# The web family (`,web`): data seen grows with size, 12,800 to 384,000 corpus images at batch
+# 256 (30x), while the image tower grows 43x from XXS to M (studies/web_clip/README.md).
+WEB_STEPS = {"XXS": 50, "XS": 200, "S": 1500, "M": 1500, "L": 1500}
 LAUNCHER_STEPS = 800
 FAMILY_STEPS = 400  # the scaling study's shorter recipe (batch 128), the same for every size
 
 
 def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   size, *flags = arg.split(",")
+  unknown = sorted(set(flags) - {"smoke", "family", "relations", "web", "launcher"})
+  if unknown:
+    raise ValueError(
+      f"Unknown config argument {unknown}: after the size, this config takes any of "
+      "',smoke', ',family', ',relations', ',web', ',launcher'."
+    )
   smoke, family, launcher = "smoke" in flags, "family" in flags, "launcher" in flags
   web = "web" in flags
   c = ml_collections.ConfigDict()
@@ -52,9 +61,12 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   c.max_text_length = 32  # the text tower's positions (goal strings are short)
   c.caption_tokens = 20  # captions are padded to this (causal text tower: padding is inert)
   c.batch_size = 128 if family else 256
-  c.num_steps = 40 if smoke else (FAMILY_STEPS if family else NUM_STEPS[size])
+  c.num_steps = 40 if smoke else (FAMILY_STEPS if family else NUM_STEPS.get(size, 0))
   c.learning_rate = 1e-3
   c.warmup_steps = 5 if smoke else (40 if family else 150)
+  if web and not smoke:
+    c.num_steps = WEB_STEPS.get(size, 0)
+    c.warmup_steps = min(150, c.num_steps // 10)
   c.weight_decay = 0.1
   c.checkpoint_every = 20 if smoke else 500
   c.log_every = 10 if smoke else 50

@@ -149,7 +149,8 @@ class CaptionTokens:
   def __call__(self, captions: list[str]) -> tuple[np.ndarray, np.ndarray]:
     new = sorted({c for c in captions if c not in self.cache})
     if len(self.cache) + len(new) > self.limit:
-      self.cache.clear()
+      self.cache.clear()  # forget everything, then tokenize every caption of this call
+      new = sorted(set(captions))
     if new:
       ids, mask = self._tokenize(self.tokenizer, new, self.max_text_length)
       self.cache.update({c: (i, m) for c, i, m in zip(new, ids, mask, strict=True)})

@@ -236,3 +236,32 @@ def test_place_breakdown_names_each_kind_of_frame_and_the_prompt_that_wins():
   )
   got = pb.winners(image, goal, others, holding, apart, target, ref)
   np.testing.assert_array_equal(got, [0, 1, 2, 2, 3, 4, 5, 6])
+
+
+def test_zero_shot_scores_a_cell_and_plots_sizes_beside_references(tiny_clip, tmp_path):
+  """One cell of frames with labels: base rate always, AP and the reward at the corpus beta
+  only with enough positives; the plot takes web-* models as the size axis and skips cells
+  that no model has an AP for."""
+  from experiments.analysis import zero_shot
+
+  rng = np.random.default_rng(0)
+  frames = rng.integers(0, 255, (24, 32, 32, 3), np.uint8)
+  success = np.arange(24) % 2 == 0
+  cell = zero_shot._cell(
+    ("a red ball", "a blue cup", "a toy boat"), frames, np.arange(24) % 3, success
+  )
+  row = zero_shot.score_cell(tiny_clip, cell, beta=0.0)  # every p > 0: the reward always fires
+  assert row["base_rate"] == 0.5 and 0.0 <= row["average_precision"] <= 1.0
+  at_beta = row["at_corpus_beta"]
+  assert at_beta["fires"] == 24 and at_beta["precision"] == 0.5 and at_beta["recall"] == 1.0
+  few = zero_shot.score_cell(tiny_clip, {**cell, "success": np.arange(24) == 0}, beta=0.4)
+  assert "average_precision" not in few and few["positives"] == 1
+  params = zero_shot.image_tower_parameters(tiny_clip)
+  table = {
+    "web-A": {"image_tower_parameters": params, "cells": {"x": row, "empty": few}},
+    "web-B": {"image_tower_parameters": 2 * params, "cells": {"x": row, "empty": few}},
+    "ref": {"image_tower_parameters": params, "cells": {"x": row, "empty": few}},
+    "_settings": {},
+  }
+  zero_shot.plot(table, tmp_path / "z.png")
+  assert (tmp_path / "z.png").stat().st_size > 0

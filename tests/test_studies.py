@@ -60,16 +60,17 @@ def test_study_scripts_parse(script):
 
 
 @pytest.mark.parametrize(
-  "path", sorted(p.relative_to(ROOT).as_posix() for p in STUDIES.glob("*/sweep.py"))
+  "path", sorted(p.relative_to(ROOT).as_posix() for p in STUDIES.glob("*/sweep*.py"))
 )
 def test_study_sweeps_load(path, tmp_path, monkeypatch):
-  """From a fresh folder; a sweep that reads its study's calibration from runs/<study>/ gets the
-  committed one (studies/lift_sizes/calibration.json) there."""
+  """From a fresh folder; a sweep that reads its study's measurements from runs/<study>/ gets
+  the committed ones there (studies/lift_sizes/calibration.json,
+  studies/web_clip/zero_shot.json)."""
   study = pathlib.Path(path).parent
-  calibration = ROOT / study / "calibration.json"
-  if calibration.is_file():
-    (tmp_path / "runs" / study.name).mkdir(parents=True)
-    shutil.copy(calibration, tmp_path / "runs" / study.name / "calibration.json")
+  for name, where in (("calibration.json", "."), ("zero_shot.json", "zero_shot")):
+    if (ROOT / study / name).is_file():
+      (tmp_path / "runs" / study.name / where).mkdir(parents=True, exist_ok=True)
+      shutil.copy(ROOT / study / name, tmp_path / "runs" / study.name / where / name)
   monkeypatch.chdir(tmp_path)
   loaded = sweep.load_sweep(ROOT / path)
   assert loaded["seeds"] and loaded["points"], loaded

@@ -205,23 +205,37 @@ def load_cells(out: pathlib.Path) -> dict:
 
 
 def plot(table: dict, path: pathlib.Path) -> None:
+  """AP against image-tower parameters of the models named web-*, one panel per cell with
+  AP; the other models (in-domain references) as dotted lines, the base rate dashed."""
   models = [m for m in table if not m.startswith("_")]
-  cells = list(table[models[0]]["cells"])
+  family = [m for m in models if m.startswith("web-")]
+  others = [m for m in models if m not in family]
+  cells = [
+    c
+    for c in table[models[0]]["cells"]
+    if any("average_precision" in table[m]["cells"][c] for m in models)
+  ]
   cols = 4
   rows = -(-len(cells) // cols)
   fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
-  x = [table[m]["image_tower_parameters"] for m in models]
+  x = [table[m]["image_tower_parameters"] for m in family]
   for ax, cell in zip(axes.flat, cells, strict=False):
-    ap = [table[m]["cells"][cell].get("average_precision", np.nan) for m in models]
-    ax.plot(x, ap, "o-", label="zero-shot AP")
+    ap = [table[m]["cells"][cell].get("average_precision", np.nan) for m in family]
+    if family:
+      ax.plot(x, ap, "o-", label="web family, zero-shot")
+      ax.set_xscale("log")
+    for k, m in enumerate(others):
+      value = table[m]["cells"][cell].get("average_precision")
+      if value is not None:
+        ax.axhline(value, ls=":", c=f"C{k + 1}", label=m)
     ax.axhline(table[models[0]]["cells"][cell]["base_rate"], ls="--", c="grey", label="base rate")
-    ax.set_xscale("log")
     ax.set_ylim(0, 1)
     ax.set_title(cell, fontsize=8)
     ax.set_xlabel("image-tower parameters", fontsize=7)
+    ax.set_ylabel("AP", fontsize=7)
   for ax in list(axes.flat)[len(cells) :]:
     ax.axis("off")
-  axes.flat[0].legend(fontsize=7)
+  axes.flat[0].legend(fontsize=6)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)

@@ -23,6 +23,7 @@ Writes <out>/zero_shot.json and <out>/zero_shot.png (AP against image-tower para
 
 import json
 import pathlib
+import types
 
 import jax
 import jax.numpy as jnp
@@ -48,12 +49,6 @@ from vlm_rewards.clip import load_clip  # noqa: E402
 from vlm_rewards.corpus import calibration  # noqa: E402
 from vlm_rewards.reward_model import RewardModel  # noqa: E402
 
-_MODELS = flags.DEFINE_list("models", ["web-S"], "CLIPs: load_clip names or folders")
-_OUT = flags.DEFINE_string("out", "runs/zero_shot", "output directory")
-_OVERWRITE = flags.DEFINE_bool("overwrite", False, "replace the results already in --out")
-_AGENT = flags.DEFINE_string("agent_run", "", "an experiments.train workdir of the main job")
-_SEED = flags.DEFINE_integer("seed", 1234, "dataset seed")
-_ENVS = flags.DEFINE_integer("num_envs", 16, "episodes per goal pool and source")
 _MIN_POSITIVES = 10  # fewer success frames than this: AP is not reported
 
 # Prompts of things a phone may show that are neither a goal nor this launcher's screens.
@@ -189,17 +184,18 @@ def score_cell(clip, cell: dict, beta: float) -> dict:
   }
 
 
-def load_cells(out: pathlib.Path) -> dict:
-  """Every cell's frames, made once and kept in <out>/cells.npz (the settings in its name)."""
-  name = f"cells_s{_SEED.value}_e{_ENVS.value}_{runs.source_hash(envs_playhouse, envs_launcher)}"
-  name += f"_{pathlib.Path(_AGENT.value).name or 'noagent'}.npz"
+def load_cells(out: pathlib.Path, seed: int, num_envs: int, agent_run: str) -> dict:
+  """Every cell's frames, made once and kept in <out>/cells_*.npz (the settings in its
+  name)."""
+  name = f"cells_s{seed}_e{num_envs}_{runs.source_hash(envs_playhouse, envs_launcher)}"
+  name += f"_{pathlib.Path(agent_run).name or 'noagent'}.npz"
   path = out / name
   if path.exists():
     with np.load(path, allow_pickle=True) as f:
       return f["cells"].item()
-  cells = {**playhouse_cells(_SEED.value, _ENVS.value), **launcher_cells(_SEED.value, _ENVS.value)}
-  if _AGENT.value:
-    cells["main_house/find/agent"] = agent_cell(_AGENT.value, _SEED.value, 4 * _ENVS.value)
+  cells = {**playhouse_cells(seed, num_envs), **launcher_cells(seed, num_envs)}
+  if agent_run:
+    cells["main_house/find/agent"] = agent_cell(agent_run, seed, 4 * num_envs)
   np.savez(path, cells=np.asarray(cells, dtype=object))
   return cells
 
@@ -244,12 +240,13 @@ def plot(table: dict, path: pathlib.Path) -> None:
 def main(argv) -> None:
   del argv
   logging.set_verbosity(logging.WARNING)
-  out = pathlib.Path(_OUT.value)
-  run_io.refuse_overwrite(out / "zero_shot.json", _OVERWRITE.value)
+  out = pathlib.Path(FLAGS.out.value)
+  run_io.refuse_overwrite(out / "zero_shot.json", FLAGS.overwrite.value)
   out.mkdir(parents=True, exist_ok=True)
-  cells = load_cells(out)
+  seed, num_envs, agent_run = FLAGS.seed.value, FLAGS.num_envs.value, FLAGS.agent_run.value
+  cells = load_cells(out, seed, num_envs, agent_run)
   table = {}
-  for name in _MODELS.value:
+  for name in FLAGS.models.value:
     clip = load_clip(name)
     beta = calibration.corpus_threshold(clip)
     table[name] = {
@@ -261,9 +258,9 @@ def main(argv) -> None:
     aps = {c: r.get("average_precision") for c, r in table[name]["cells"].items()}
     print(name, table[name]["image_tower_parameters"], beta["threshold"], aps, flush=True)
   table["_settings"] = {
-    "seed": _SEED.value,
-    "num_envs": _ENVS.value,
-    "agent_run": _AGENT.value,
+    "seed": seed,
+    "num_envs": num_envs,
+    "agent_run": agent_run,
     "open_world_negatives": OPEN_WORLD,
     "envs_source_hash": runs.source_hash(envs_playhouse, envs_launcher),
   }
@@ -271,5 +268,19 @@ def main(argv) -> None:
   plot(table, out / "zero_shot.png")
 
 
+def define_flags() -> types.SimpleNamespace:
+  """The script's flags, defined only when it runs (so that tests and other scripts can import
+  its functions beside another script's flags of the same names)."""
+  return types.SimpleNamespace(
+    models=flags.DEFINE_list("models", ["web-S"], "CLIPs: load_clip names or folders"),
+    out=flags.DEFINE_string("out", "runs/zero_shot", "output directory"),
+    overwrite=flags.DEFINE_bool("overwrite", False, "replace the results already in --out"),
+    agent_run=flags.DEFINE_string("agent_run", "", "an experiments.train workdir of the main job"),
+    seed=flags.DEFINE_integer("seed", 1234, "dataset seed"),
+    num_envs=flags.DEFINE_integer("num_envs", 16, "episodes per goal pool and source"),
+  )
+
+
 if __name__ == "__main__":
+  FLAGS = define_flags()
   app.run(main)

@@ -15,9 +15,9 @@ EXTRAS = {
   # The AndroidEnv bridge (envs/android/): android_env imports immutabledict without
   # declaring it, and its generated protos need protobuf >= 6.33 and grpcio >= 1.81.1.
   "android": ["android-env>=1.3,<2", "immutabledict>=4", "protobuf>=6.33", "grpcio>=1.81.1"],
-  # Sweep aggregation (experiments/sweep.py): rliable's interval estimates over seeds. Its arch
-  # dependency (< 8) does not import under pandas 3.
-  "sweep": ["rliable>=1.2,<2", "pandas>=2,<3"],
+  # Interval estimates: rliable's over a sweep's seeds (experiments/sweep.py; its arch
+  # dependency, < 8, does not import under pandas 3), statsmodels' for proportions (studies).
+  "sweep": ["rliable>=1.2,<2", "pandas>=2,<3", "statsmodels>=0.14"],
   # Loading PyTorch CLIP weights (`load_clip` of a folder with pytorch_model.bin), and the
   # PyTorch side of benchmarks/reward_throughput.py; never needed to train.
   "torch": ["torch>=2.4"],

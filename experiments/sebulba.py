@@ -40,7 +40,6 @@ import dataclasses
 import functools
 import json
 import logging as py_logging
-import pathlib
 import queue
 import sys
 import threading
@@ -263,7 +262,7 @@ def train(
   if interrupted, with a checkpoint) after that many updates in total, counting those before a
   resume.
   """
-  workdir = pathlib.Path(workdir)
+  workdir = run_io.as_path(workdir)  # a local folder, or a cloud URI (gs://...)
   make_envs = make_envs or functools.partial(registry.make_host_envs, config)
   first = make_envs(0, 0)
   s, actors, stop = config.sebulba, [], threading.Event()

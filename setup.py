@@ -21,6 +21,8 @@ EXTRAS = {
   # Loading PyTorch CLIP weights (`load_clip` of a folder with pytorch_model.bin), and the
   # PyTorch side of benchmarks/reward_throughput.py; never needed to train.
   "torch": ["torch>=2.4"],
+  # gs:// workdirs: etils.epath reaches GCS through gcsfs (TensorFlow's gfile where installed).
+  "gcs": ["gcsfs>=2024.2"],
   # Optional experiment tracking (--config.logger.wandb=True).
   "wandb": ["wandb>=0.17"],
   # Accelerator builds of jaxlib at the same JAX (pip keeps the jax that is installed).

@@ -45,7 +45,7 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from experiments import extras, flags_lib, run_io
+from experiments import distributed, extras, flags_lib, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
 
@@ -107,6 +107,8 @@ class SeedsRun(train_lib.Run):
   def after_eval(self, state, logger, evals_done: int) -> None:
     """Redraws each seed's returns.png (no GIFs: the seeds share one compiled call)."""
     del state, evals_done
+    if not distributed.is_main():  # the others write no metrics
+      return
     for path, rows in zip(logger.paths, logger.read(), strict=True):
       run_io.plot_returns(rows, path.parent / "returns.png")
 

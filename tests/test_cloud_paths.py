@@ -1,6 +1,6 @@
-"""A cloud workdir (gs://) stays a cloud path: training and sweep aggregation write through
-`etils.epath` into a fake in-memory bucket (`fake_gcs` in conftest.py), and nothing lands in a
-local folder named `gs:`. Pretraining into a gs:// workdir: tests/test_pretrain.py."""
+"""A cloud workdir (gs://) stays a cloud path: training writes through `etils.epath` into a
+fake in-memory bucket (`fake_gcs` in conftest.py), and nothing lands in a local folder named
+`gs:`. Sweeps and pretraining into a gs:// workdir: tests/test_sweep.py, tests/test_pretrain.py."""
 
 import json
 
@@ -8,7 +8,6 @@ import pytest
 from etils import epath
 
 from experiments import run_io
-from experiments import sweep as sweep_lib
 from experiments import train as train_lib
 
 
@@ -34,19 +33,3 @@ def test_train_writes_every_output_into_a_gs_workdir(tiny_run, fake_gcs):
     train_lib.train(tiny_run.config, workdir, run=tiny_run)
   _, resumed = train_lib.train(tiny_run.config, workdir, run=tiny_run, resume=True)
   assert resumed == rows  # nothing left to train; no row duplicated
-
-
-def test_sweep_aggregates_runs_in_a_gs_workdir(fake_gcs):
-  sweep = {"seeds": (0, 1), "points": [{"name": "a"}], "seeds_per_call": 2}
-  group = sweep_lib.group_dir(run_io.as_path("gs://bucket/sweep"), {"name": "a"}, (0, 1))
-  for seed, success in ((0, 0.25), (1, 0.75)):
-    logger = run_io.MetricsLogger(group / f"seed_{seed}")
-    logger.write(0, {"frames": 0, "vlm_return": 0.0, "gt_return": 0.0})
-    row = {"frames": 64, "vlm_return": 0.5, "gt_return": 0.5}
-    logger.write(8, {**row, "eval/heldout_gt_success": success})
-    logger.close()
-  results = sweep_lib.aggregate("gs://bucket/sweep", sweep)
-  assert results["a"]["final"]["eval/heldout_gt_success"]["per_seed"] == [0.25, 0.75]
-  saved = json.loads(epath.Path("gs://bucket/sweep/results.json").read_text())
-  assert saved == json.loads(json.dumps(results))
-  assert epath.Path("gs://bucket/sweep/results.png").read_bytes()[:4] == b"\x89PNG"

@@ -280,7 +280,8 @@ def train(
     start = 0
     if resume:
       start, agent_state = checkpointer.restore(jax.eval_shape(lambda: agent_state))
-    logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None)
+    tracker = run_io.wandb_tracker(config, workdir)
+    logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None, tracker=tracker)
     params = ParamsBox(trainer.agent.acting_params(agent_state), start)
     rollouts, errors = queue.Queue(maxsize=s.queue_size), queue.Queue()
     actors = [

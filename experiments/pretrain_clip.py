@@ -38,7 +38,7 @@ from jax.sharding import Mesh
 from ml_collections import config_flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import distributed, run_io
+from experiments import distributed, paths, run_io
 from experiments.pretraining import clip_data, launcher_data
 from experiments.run_io import Checkpointer, MetricsLogger
 from vlm_rewards import clip, corpus, pretrain
@@ -348,7 +348,7 @@ def initial_model(config: ml_collections.ConfigDict):
 def run(config: ml_collections.ConfigDict) -> dict:
   """Trains, saves `model/` (and `export_dir`), returns the summary (on process 0; None on
   the others)."""
-  workdir = run_io.as_path(config.workdir)  # a local folder, or a cloud URI (gs://...)
+  workdir = paths.as_path(config.workdir)  # a local folder, or a cloud URI (gs://...)
   mesh = Mesh(np.array(jax.devices()), ("data",))
   if config.batch_size % mesh.size:
     raise ValueError(
@@ -389,7 +389,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
   for dest in (workdir / "model", config.export_dir):
     if dest:
       save = functools.partial(pretrain.save_model, model, state.params, squash=squash)
-      run_io.save_folder(save, dest)
+      paths.save_folder(save, dest)
   summary = {
     "size": config.size,
     "init_from": config.get("init_from", ""),

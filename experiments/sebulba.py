@@ -57,7 +57,7 @@ from tqdm import tqdm
 
 from envs import wrappers
 from envs.base import HostEnvBatch
-from experiments import flags_lib, registry, run_io
+from experiments import flags_lib, paths, registry, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
 
@@ -262,7 +262,7 @@ def train(
   if interrupted, with a checkpoint) after that many updates in total, counting those before a
   resume.
   """
-  workdir = run_io.as_path(workdir)  # a local folder, or a cloud URI (gs://...)
+  workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...)
   make_envs = make_envs or functools.partial(registry.make_host_envs, config)
   first = make_envs(0, 0)
   s, actors, stop = config.sebulba, [], threading.Event()

@@ -45,7 +45,7 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from experiments import distributed, extras, flags_lib, run_io
+from experiments import distributed, extras, flags_lib, paths, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
 
@@ -99,7 +99,7 @@ class SeedsRun(train_lib.Run):
     ]
     return _stack(results)
 
-  def make_logger(self, workdir: run_io.Path, keep_until: int | None = None, write_files=True):
+  def make_logger(self, workdir: paths.Path, keep_until: int | None = None, write_files=True):
     return SeedLoggers(
       [workdir / f"seed_{s}" for s in self.seeds], keep_until=keep_until, write_files=write_files
     )
@@ -112,7 +112,7 @@ class SeedsRun(train_lib.Run):
     for path, rows in zip(logger.paths, logger.read(), strict=True):
       run_io.plot_returns(rows, path.parent / "returns.png")
 
-  def finish(self, state, logger, workdir: run_io.Path) -> None:
+  def finish(self, state, logger, workdir: paths.Path) -> None:
     del state, logger, workdir  # the last evaluation has drawn every seed's returns.png
 
 
@@ -201,11 +201,11 @@ def seed_groups(seeds, per_call: int) -> list[tuple[int, ...]]:
   return [tuple(seeds[i : i + per_call]) for i in range(0, len(seeds), per_call)]
 
 
-def group_dir(workdir: run_io.Path, point: dict, seeds) -> run_io.Path:
+def group_dir(workdir: paths.Path, point: dict, seeds) -> paths.Path:
   return workdir / point_name(point) / ("seeds_" + "_".join(str(s) for s in seeds))
 
 
-def _has_checkpoint(path: run_io.Path) -> bool:
+def _has_checkpoint(path: paths.Path) -> bool:
   ckpt = path / "checkpoints"
   return ckpt.is_dir() and any(p.name.isdigit() for p in ckpt.iterdir())
 
@@ -224,7 +224,7 @@ def extends(saved: dict, record: dict) -> bool:
 def run_sweep(base: ml_collections.ConfigDict, sweep: dict, workdir: str | os.PathLike) -> dict:
   """Runs (or continues) every group of the sweep, then writes and returns the aggregate.
   `workdir` is a local folder or a cloud URI (gs://...)."""
-  workdir = run_io.as_path(workdir)
+  workdir = paths.as_path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   record = {"config": json.loads(base.to_json_best_effort()), "sweep": sweep}
   record = json.loads(json.dumps(record, default=str))
@@ -280,7 +280,7 @@ def interval(values, reps: int = 2000, seed: int = 0) -> tuple[float, float, flo
   return float(point["x"][0]), float(ci["x"][0, 0]), float(ci["x"][1, 0])
 
 
-def run_rows(workdir: run_io.Path, sweep: dict) -> dict[str, dict[int, list[dict]]]:
+def run_rows(workdir: paths.Path, sweep: dict) -> dict[str, dict[int, list[dict]]]:
   """{point name: {seed: metrics rows}} of every run that has logged."""
   out = {}
   for point in sweep["points"]:
@@ -297,7 +297,7 @@ def run_rows(workdir: run_io.Path, sweep: dict) -> dict[str, dict[int, list[dict
 def aggregate(workdir: str | os.PathLike, sweep: dict) -> dict:
   """results.json: per point, each seed's final figures (the last evaluation, the last logged
   training chunk) with the mean and a 95% interval over seeds; results.png: the curves."""
-  workdir = run_io.as_path(workdir)
+  workdir = paths.as_path(workdir)
   every_run, results = run_rows(workdir, sweep), {}
   for name, runs in every_run.items():
     if not runs:

@@ -27,7 +27,7 @@ from absl import app, flags, logging
 from jax.sharding import NamedSharding, PartitionSpec
 from tqdm import tqdm
 
-from experiments import distributed, flags_lib, run_io
+from experiments import distributed, flags_lib, paths, run_io
 from experiments import trainer as trainer_lib
 
 
@@ -98,7 +98,7 @@ class Run:
       out[f"{prefix}{name}_vlm_return"] = result["vlm_return"]
     return out
 
-  def make_logger(self, workdir: run_io.Path, keep_until: int | None = None, write_files=True):
+  def make_logger(self, workdir: paths.Path, keep_until: int | None = None, write_files=True):
     tracker = run_io.wandb_tracker(self.config, workdir)
     return run_io.MetricsLogger(workdir, keep_until, write_files, tracker=tracker)
 
@@ -112,11 +112,11 @@ class Run:
     if distributed.is_main():
       run_io.plot_returns(logger.read(), logger.workdir / "returns.png")
 
-  def finish(self, state, logger, workdir: run_io.Path) -> None:
+  def finish(self, state, logger, workdir: paths.Path) -> None:
     """eval.gif (`write_episodes`); the last evaluation has drawn returns.png."""
     self.write_episodes(state, logger, workdir / "eval.gif")
 
-  def write_episodes(self, state, logger, path: run_io.Path) -> None:
+  def write_episodes(self, state, logger, path: paths.Path) -> None:
     """A GIF of evaluation episodes on the last goal pool (the held-out goals where the
     environment has them) at `path`, and in TensorBoard as "eval/episodes"."""
     _, frames = jax.device_get(self.evaluate(state, len(self.pools) - 1, record=True))
@@ -178,7 +178,7 @@ def train(
       finished call.
   """
   run = Run(config) if run is None else run
-  workdir = run_io.as_path(workdir)  # a local folder, or a cloud URI (gs://...) kept as one
+  workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...) kept as one
   owner = distributed.run_on_main(
     lambda: run_io.Workdir(workdir, run.config, resume=resume, restart=restart),
     f"take the workdir {workdir}",

@@ -7,15 +7,15 @@ import json
 import pytest
 from etils import epath
 
-from experiments import run_io
+from experiments import paths, run_io
 from experiments import train as train_lib
 
 
 def test_paths_keep_uris_and_resolve_local_folders(tmp_path, monkeypatch):
   monkeypatch.chdir(tmp_path)
-  assert str(run_io.as_path("gs://bucket/run")) == "gs://bucket/run"
-  assert run_io.as_path("runs/x") == tmp_path / "runs" / "x"
-  assert run_io.is_local("runs/x") and not run_io.is_local("s3://bucket/x")
+  assert str(paths.as_path("gs://bucket/run")) == "gs://bucket/run"
+  assert paths.as_path("runs/x") == tmp_path / "runs" / "x"
+  assert paths.is_local("runs/x") and not paths.is_local("s3://bucket/x")
 
 
 @pytest.mark.long

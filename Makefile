@@ -1,25 +1,35 @@
 # Quick start: `make train` (the main job) and `make test` (ruff + the test suite).
-# Each creates .venv with Python 3.11 and installs the pinned requirements on first use.
+# Each creates .venv and installs the pinned requirements on first use.
+#   PYTHON=python3.12   the interpreter that creates .venv (3.11 or newer; default python3.11)
+#   ACCEL=cuda12|tpu    also install the CUDA 12 or TPU build of the pinned jaxlib
+#                       (requirements-cuda12.txt / requirements-tpu.txt; default: CPU only)
 PYTHON ?= python3.11
+ACCEL ?=
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CONFIG ?= experiments/configs/playhouse_find.py
 WORKDIR ?= runs/playhouse_find
+# The lock to install: requirements.txt, or the accelerator's lock that extends it.
+REQUIREMENTS := requirements$(if $(ACCEL),-$(ACCEL)).txt
+STAMP := $(VENV)/.installed$(if $(ACCEL),-$(ACCEL))
+ifeq ($(wildcard $(REQUIREMENTS)),)
+$(error ACCEL=$(ACCEL) names no lock file ($(REQUIREMENTS) does not exist): use ACCEL=cuda12, ACCEL=tpu, or no ACCEL for the CPU build)
+endif
 
-.PHONY: install install-test train test lint bench study-lift-sizes web-clips
+.PHONY: install install-test train test lint bench tensorboard study-lift-sizes web-clips
 
-$(VENV)/.installed: requirements.txt setup.py
+$(STAMP): requirements.txt setup.py $(REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+$(VENV)/.installed-test: $(STAMP) requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(STAMP)
 install-test: $(VENV)/.installed-test
 
 train: install
@@ -28,6 +38,10 @@ train: install
 test: install-test
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -n 2 --dist worksteal
+
+# The TensorBoard viewer (installed by `make install-test`) on every run under runs/.
+tensorboard: install-test
+	$(VENV)/bin/tensorboard --logdir runs
 
 lint: install-test
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

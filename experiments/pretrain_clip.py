@@ -19,8 +19,9 @@ split) and feeds its devices' rows; process 0 writes the metrics, the model and 
 """
 
 import dataclasses
+import functools
 import json
-import pathlib
+import os
 import signal
 import sys
 import time
@@ -37,7 +38,7 @@ from jax.sharding import Mesh
 from ml_collections import config_flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import distributed, run_io
+from experiments import distributed, paths, run_io
 from experiments.pretraining import clip_data, launcher_data
 from experiments.run_io import Checkpointer, MetricsLogger
 from vlm_rewards import clip, corpus, pretrain
@@ -249,7 +250,7 @@ def train_with_checkpoints(
   batches: Iterable[Mapping[str, np.ndarray]],
   optimizer: optax.GradientTransformation,
   num_steps: int,
-  workdir: str | pathlib.Path,
+  workdir: str | os.PathLike,
   checkpoint_every: int,
   log_every: int = 50,
   log_fn: Callable[[int, dict], None] | None = None,
@@ -347,7 +348,7 @@ def initial_model(config: ml_collections.ConfigDict):
 def run(config: ml_collections.ConfigDict) -> dict:
   """Trains, saves `model/` (and `export_dir`), returns the summary (on process 0; None on
   the others)."""
-  workdir = pathlib.Path(config.workdir)
+  workdir = paths.as_path(config.workdir)  # a local folder, or a cloud URI (gs://...)
   mesh = Mesh(np.array(jax.devices()), ("data",))
   if config.batch_size % mesh.size:
     raise ValueError(
@@ -385,9 +386,10 @@ def run(config: ml_collections.ConfigDict) -> dict:
   # Portrait screens are resized whole, never cropped: the launcher's, and the corpus's
   # screenshots, which it draws squashed into the square as a resized screenshot is.
   squash = config.data.domain in ("launcher", "corpus")
-  pretrain.save_model(model, state.params, workdir / "model", squash=squash)
-  if config.export_dir:
-    pretrain.save_model(model, state.params, config.export_dir, squash=squash)
+  for dest in (workdir / "model", config.export_dir):
+    if dest:
+      save = functools.partial(pretrain.save_model, model, state.params, squash=squash)
+      paths.save_folder(save, dest)
   summary = {
     "size": config.size,
     "init_from": config.get("init_from", ""),

@@ -7,11 +7,14 @@ To add one, add a factory here, or name it in the config by import path,
 `"package.module:factory"`, without touching this file (tests also add theirs to `ENVS` /
 `HOST_ENVS` / `AGENTS` for the length of a test). In a Sebulba config an import path names a
 host-env factory; a JAX environment runs there by its `ENVS` name, stepped on the host.
+The reward's CLIP (`load_reward_clip`) is a `load_clip` source or, the same way, the import
+path of a loader of another CLIP implementation.
 """
 
 import functools
 import importlib
 import json
+import re
 from collections.abc import Callable
 
 import ml_collections
@@ -22,6 +25,8 @@ from envs import host
 from envs.base import Environment, HostEnvBatch
 from envs.launcher import Launcher, LauncherConfig, apps, layout
 from envs.playhouse import Playhouse, PlayhouseConfig
+from vlm_rewards.clip import load_clip
+from vlm_rewards.reward_model import RewardCLIP
 
 
 def _playhouse(**settings) -> Playhouse:
@@ -100,16 +105,39 @@ AGENTS: dict[str, Callable[..., Agent]] = {"impala": _impala}
 def _factory(table: dict, kind: str, name) -> Callable:
   if isinstance(name, str) and ":" in name:
     module, _, attr = name.partition(":")
+    key = kind if "." in kind else f"{kind}.name"
     try:
       return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as e:
-      raise ValueError(f"Bad config: {kind}.name={name!r} cannot be imported: {e}.") from e
+      raise ValueError(f"Bad config: {key}={name!r} cannot be imported: {e}.") from e
   if name not in table:
     raise ValueError(
       f"Bad config: {kind}.name must be one of {sorted(table)} or an import path "
       f"'package.module:factory', got {name!r}."
     )
   return table[name]
+
+
+_IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+
+
+def load_reward_clip(model: str, dtype) -> RewardCLIP:
+  """The CLIP of `reward.model`: a `load_clip` source (a hub id, a local Hugging Face folder,
+  "bundled"), or the import path "package.module:loader" of a function called as
+  `loader(dtype=dtype)` that returns another implementation with what `RewardModel` uses
+  (`vlm_rewards.reward_model.RewardCLIP`)."""
+  if not _IMPORT_PATH.fullmatch(str(model)):
+    return load_clip(model, dtype=dtype)
+  clip = _factory({}, "reward.model", model)(dtype=dtype)
+  missing = [name for name in RewardCLIP.__annotations__ if not hasattr(clip, name)]
+  missing += [] if callable(getattr(clip, "embed_text", None)) else ["embed_text()"]
+  if missing:
+    raise ValueError(
+      f"Bad config: reward.model={model!r} returned a {type(clip).__name__} without "
+      f"{', '.join(missing)}; a CLIP loader returns an object with image_params, "
+      "image_embed_fn, temperature and embed_text (vlm_rewards.reward_model.RewardCLIP)."
+    )
+  return clip
 
 
 def make_env(config: ml_collections.ConfigDict) -> Environment:

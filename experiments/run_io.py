@@ -1,9 +1,11 @@
 """What a training run leaves in its workdir: metrics, event files, checkpoints, plots, GIFs.
 
-All of it runs on the host between compiled calls; nothing here is traced.
+All of it runs on the host between compiled calls; nothing here is traced. A workdir is a
+local folder or a cloud URI (gs://bucket/run), through `experiments/paths.py`.
 """
 
 import fcntl
+import io
 import json
 import os
 import pathlib
@@ -21,10 +23,13 @@ import matplotlib
 import numpy as np
 import orbax.checkpoint as ocp
 from absl import app, logging
+from etils import epath
 from PIL import Image, ImageDraw
 from tensorboardX import SummaryWriter
+from tensorboardX.proto.summary_pb2 import Summary
 
-from experiments import distributed
+from experiments import distributed, extras
+from experiments.paths import Path, append_line, as_path, is_local, replace_text
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the headless backend)
@@ -37,6 +42,9 @@ class Workdir:
   unless `restart`, which moves the old run aside to `<workdir>.old-<time>` (nothing is
   deleted). A resumed run must have the saved config's values, except `RESUMABLE_KEYS`, whose
   changes are recorded in `config_changes.jsonl`. The resolved config is `config.json`.
+
+  A local workdir is locked (`.lock`, flock) against a second process. A cloud workdir
+  (gs://...) cannot be: one process per cloud workdir is the caller's to ensure.
   """
 
   RESUMABLE_KEYS = (
@@ -47,21 +55,17 @@ class Workdir:
     "checkpoints_to_keep",
     "eval_envs",
     "quiet",
+    "gif_every_evals",
+    "logger.wandb",
+    "logger.wandb_project",
+    "logger.wandb_entity",
   )
   RUN_FILES = ("metrics.jsonl", "checkpoints", "config.json", "tensorboard")
 
-  def __init__(self, path: str | pathlib.Path, config, resume: bool = False, restart: bool = False):
-    self.path = pathlib.Path(path).resolve()
+  def __init__(self, path: str | os.PathLike, config, resume: bool = False, restart: bool = False):
+    self.path = as_path(path)
     self.path.mkdir(parents=True, exist_ok=True)
-    self._lock = (self.path / ".lock").open("w")
-    try:
-      fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-      self._lock.close()
-      raise RuntimeError(
-        f"Another process is training in {self.path} (it holds {self.path / '.lock'}). Wait "
-        "for it to finish, or give this run another --workdir."
-      ) from None
+    self._lock = self._take_lock() if is_local(self.path) else None
     held = [name for name in self.RUN_FILES if (self.path / name).exists()]
     if resume:
       self._check_resume(config)
@@ -76,11 +80,23 @@ class Workdir:
       self.moved_to = self._move_aside()
     (self.path / "config.json").write_text(config.to_json_best_effort(indent=2) + "\n")
 
-  def _move_aside(self) -> pathlib.Path:
+  def _take_lock(self):
+    lock = open(self.path / ".lock", "w")  # held until close()
+    try:
+      fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      lock.close()
+      raise RuntimeError(
+        f"Another process is training in {self.path} (it holds {self.path / '.lock'}). Wait "
+        "for it to finish, or give this run another --workdir."
+      ) from None
+    return lock
+
+  def _move_aside(self) -> Path:
     """Moves everything of the old run (plots and GIFs included) but the lock aside."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     aside = self.path.with_name(f"{self.path.name}.old-{stamp}")
-    aside.mkdir()
+    aside.mkdir(parents=True)
     for entry in self.path.iterdir():
       if entry.name != ".lock":
         entry.rename(aside / entry.name)
@@ -103,19 +119,19 @@ class Workdir:
         f"{', '.join(self.RESUMABLE_KEYS)} may change on resume."
       )
     if differ:
-      with (self.path / "config_changes.jsonl").open("a") as f:
-        f.write(json.dumps({k: [saved.get(k), now.get(k)] for k in differ}) + "\n")
+      changes = json.dumps({k: [saved.get(k), now.get(k)] for k in differ})
+      append_line(self.path / "config_changes.jsonl", changes)
 
   def close(self) -> None:
-    if not self._lock.closed:
+    if self._lock is not None and not self._lock.closed:
       fcntl.flock(self._lock, fcntl.LOCK_UN)
       self._lock.close()
 
 
-def refuse_overwrite(path: str | pathlib.Path, overwrite: bool) -> None:
+def refuse_overwrite(path: str | os.PathLike, overwrite: bool) -> None:
   """Stops a command-line run (absl UsageError) if `path` holds earlier results and
   `overwrite` is not set."""
-  if pathlib.Path(path).exists() and not overwrite:
+  if epath.Path(path).exists() and not overwrite:
     raise app.UsageError(
       f"{path} holds earlier results: pass --overwrite to replace them, or another --out."
     )
@@ -142,33 +158,41 @@ class MetricsLogger:
 
   def __init__(
     self,
-    workdir: str | pathlib.Path,
+    workdir: str | os.PathLike,
     keep_until: int | None = None,
     write_files: bool = True,
+    tracker=None,
   ):
-    self.workdir = pathlib.Path(workdir)
+    self.workdir = as_path(workdir)
     self.path = self.workdir / "metrics.jsonl"
-    self._tb = None
+    self._tb, self._tracker = None, None
     if not write_files:
       return
     self.workdir.mkdir(parents=True, exist_ok=True)
     if keep_until is not None and self.path.exists():
       rows = [r for r in read_metrics(self.path) if r["step"] <= keep_until]
-      tmp = self.path.with_suffix(".jsonl.tmp")
-      tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-      os.replace(tmp, self.path)
-    self._tb = SummaryWriter(str(self.workdir / "tensorboard"))
+      replace_text(self.path, "".join(json.dumps(r) + "\n" for r in rows))
+    self._tracker = tracker() if tracker is not None else None  # before the writer it syncs
+    self._tb = SummaryWriter(os.fspath(self.workdir / "tensorboard"))
 
   def write(self, step: int, metrics: Mapping[str, Any]) -> dict[str, float]:
     row = {"step": int(step), **{k: _to_float(v) for k, v in metrics.items()}}
     if self._tb is None:
       return row
-    with self.path.open("a") as f:
-      f.write(json.dumps(row) + "\n")
+    append_line(self.path, json.dumps(row))
     for k, v in row.items():
       if k != "step" and np.isfinite(v):
         self._tb.add_scalar(k, v, global_step=int(step))
     return row
+
+  def write_gif(self, step: int, tag: str, gif: bytes, shape: tuple[int, int]) -> None:
+    """An animated GIF (`encode_gif`) as a TensorBoard image at `step`; TensorBoard's image
+    pane plays it. `shape` is its (height, width)."""
+    if self._tb is None:
+      return
+    image = Summary.Image(height=shape[0], width=shape[1], colorspace=3, encoded_image_string=gif)
+    summary = Summary(value=[Summary.Value(tag=tag, image=image)])
+    self._tb._get_file_writer().add_summary(summary, global_step=int(step))
 
   def flush(self) -> None:
     if self._tb is not None:
@@ -177,19 +201,43 @@ class MetricsLogger:
   def close(self) -> None:
     if self._tb is not None:
       self._tb.close()
+    if self._tracker is not None:
+      self._tracker.finish()
 
   def read(self) -> list[dict[str, float]]:
     return read_metrics(self.path)
+
+
+def wandb_tracker(config, workdir: Path):
+  """With `logger.wandb` set, a function that starts a Weights & Biases run mirroring the
+  run's TensorBoard files (`MetricsLogger(tracker=...)` calls it before its writer); else
+  None. wandb is imported only then: it is the optional 'wandb' extra."""
+  settings = config.get("logger")
+  if settings is None or not settings.get("wandb", False):
+    return None
+
+  def start():
+    wandb = extras.require("wandb", "wandb", "--config.logger.wandb=True (Weights & Biases)")
+    return wandb.init(
+      project=settings.get("wandb_project"),
+      entity=settings.get("wandb_entity"),
+      name=workdir.name,
+      config=config.to_dict(),
+      dir=os.fspath(workdir) if is_local(workdir) else None,
+      sync_tensorboard=True,
+    )
+
+  return start
 
 
 def _to_float(value: Any) -> float:
   return float(np.asarray(jax.device_get(value)))
 
 
-def read_metrics(path: str | pathlib.Path) -> list[dict[str, float]]:
+def read_metrics(path: str | os.PathLike) -> list[dict[str, float]]:
   """Rows of a `metrics.jsonl`, skipping a torn last line left by a killed run."""
   rows = []
-  for line in pathlib.Path(path).read_text().splitlines():
+  for line in epath.Path(path).read_text().splitlines():
     try:
       rows.append(json.loads(line))
     except json.JSONDecodeError:
@@ -204,10 +252,10 @@ class Checkpointer:
   have left; only for the workdir's owner, never for a reader beside a live run.
   """
 
-  def __init__(self, workdir: str | pathlib.Path, keep: int = 2, clean_partial: bool = False):
+  def __init__(self, workdir: str | os.PathLike, keep: int = 2, clean_partial: bool = False):
     if keep < 1:
       raise ValueError(f"checkpoints_to_keep must be >= 1 (0 would keep none), got {keep}.")
-    self.directory = pathlib.Path(workdir).resolve() / "checkpoints"
+    self.directory = as_path(workdir) / "checkpoints"
     options = ocp.CheckpointManagerOptions(
       max_to_keep=keep, create=True, cleanup_tmp_directories=clean_partial
     )
@@ -260,7 +308,7 @@ class Checkpointer:
     self._manager.close()
 
 
-def plot_returns(rows: Sequence[Mapping[str, float]], path: str | pathlib.Path) -> None:
+def plot_returns(rows: Sequence[Mapping[str, float]], path: str | os.PathLike) -> None:
   """The analogue of the paper's Fig. 3: VLM return and ground-truth return over frames."""
   fig, ax = plt.subplots(figsize=(6, 4))
   series = [
@@ -282,18 +330,35 @@ def plot_returns(rows: Sequence[Mapping[str, float]], path: str | pathlib.Path) 
   ax.grid(alpha=0.3)
   ax.legend(loc="best", fontsize=8)
   fig.tight_layout()
-  fig.savefig(path, dpi=120)
+  save_figure(fig, path, dpi=120)
   plt.close(fig)
+
+
+def save_figure(fig, path: str | os.PathLike, **kwargs) -> None:
+  """`fig.savefig` to a local or cloud path (the format from the path's suffix)."""
+  buffer = io.BytesIO()
+  fig.savefig(buffer, format=epath.Path(path).suffix.lstrip(".") or "png", **kwargs)
+  epath.Path(path).write_bytes(buffer.getvalue())
 
 
 def write_gif(
   frames: np.ndarray,
   captions: Sequence[str],
-  path: str | pathlib.Path,
+  path: str | os.PathLike,
   scale: int = 4,
   fps: int = 8,
-) -> None:
-  """Writes uint8 frames [T,H,W,3] as a GIF, each upscaled with its caption drawn below."""
+) -> tuple[bytes, tuple[int, int]]:
+  """Writes uint8 frames [T,H,W,3] as a GIF (`encode_gif`); returns its bytes and shape."""
+  gif, shape = encode_gif(frames, captions, scale, fps)
+  epath.Path(path).write_bytes(gif)
+  return gif, shape
+
+
+def encode_gif(
+  frames: np.ndarray, captions: Sequence[str], scale: int = 4, fps: int = 8
+) -> tuple[bytes, tuple[int, int]]:
+  """uint8 frames [T,H,W,3] as an animated GIF, each upscaled with its caption drawn below;
+  returns the GIF's bytes and its (height, width)."""
   images = []
   for frame, caption in zip(frames, captions, strict=True):
     h, w = frame.shape[:2]
@@ -305,7 +370,9 @@ def write_gif(
     for i, line in enumerate(lines):
       draw.text((3, big.height + 2 + 12 * i), line, fill="white")
     images.append(np.asarray(canvas))
-  imageio.mimsave(path, images, duration=1000 / fps, loop=0)
+  buffer = io.BytesIO()
+  imageio.mimsave(buffer, images, format="GIF", duration=1000 / fps, loop=0)
+  return buffer.getvalue(), images[0].shape[:2]
 
 
 # Models named on the command line (offline_pr, calibrate): checked before any slow work.

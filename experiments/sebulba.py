@@ -40,7 +40,6 @@ import dataclasses
 import functools
 import json
 import logging as py_logging
-import pathlib
 import queue
 import sys
 import threading
@@ -58,7 +57,7 @@ from tqdm import tqdm
 
 from envs import wrappers
 from envs.base import HostEnvBatch
-from experiments import flags_lib, registry, run_io
+from experiments import flags_lib, paths, registry, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
 
@@ -263,7 +262,7 @@ def train(
   if interrupted, with a checkpoint) after that many updates in total, counting those before a
   resume.
   """
-  workdir = pathlib.Path(workdir)
+  workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...)
   make_envs = make_envs or functools.partial(registry.make_host_envs, config)
   first = make_envs(0, 0)
   s, actors, stop = config.sebulba, [], threading.Event()
@@ -281,7 +280,8 @@ def train(
     start = 0
     if resume:
       start, agent_state = checkpointer.restore(jax.eval_shape(lambda: agent_state))
-    logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None)
+    tracker = run_io.wandb_tracker(config, workdir)
+    logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None, tracker=tracker)
     params = ParamsBox(trainer.agent.acting_params(agent_state), start)
     rollouts, errors = queue.Queue(maxsize=s.queue_size), queue.Queue()
     actors = [

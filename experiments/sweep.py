@@ -34,6 +34,7 @@ interrupted one resumes from its checkpoint. SIGTERM saves and exits like `exper
 import functools
 import importlib.util
 import json
+import os
 import pathlib
 import sys
 import warnings
@@ -44,7 +45,7 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from experiments import flags_lib, run_io
+from experiments import distributed, extras, flags_lib, paths, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
 
@@ -98,15 +99,21 @@ class SeedsRun(train_lib.Run):
     ]
     return _stack(results)
 
-  def make_logger(self, workdir: pathlib.Path, keep_until: int | None = None, write_files=True):
+  def make_logger(self, workdir: paths.Path, keep_until: int | None = None, write_files=True):
     return SeedLoggers(
       [workdir / f"seed_{s}" for s in self.seeds], keep_until=keep_until, write_files=write_files
     )
 
-  def finish(self, state, logger, workdir: pathlib.Path) -> None:
-    del state, workdir
+  def after_eval(self, state, logger, evals_done: int) -> None:
+    """Redraws each seed's returns.png (no GIFs: the seeds share one compiled call)."""
+    del state, evals_done
+    if not distributed.is_main():  # the others write no metrics
+      return
     for path, rows in zip(logger.paths, logger.read(), strict=True):
       run_io.plot_returns(rows, path.parent / "returns.png")
+
+  def finish(self, state, logger, workdir: paths.Path) -> None:
+    del state, logger, workdir  # the last evaluation has drawn every seed's returns.png
 
 
 def _stack(trees):
@@ -194,11 +201,11 @@ def seed_groups(seeds, per_call: int) -> list[tuple[int, ...]]:
   return [tuple(seeds[i : i + per_call]) for i in range(0, len(seeds), per_call)]
 
 
-def group_dir(workdir: pathlib.Path, point: dict, seeds) -> pathlib.Path:
+def group_dir(workdir: paths.Path, point: dict, seeds) -> paths.Path:
   return workdir / point_name(point) / ("seeds_" + "_".join(str(s) for s in seeds))
 
 
-def _has_checkpoint(path: pathlib.Path) -> bool:
+def _has_checkpoint(path: paths.Path) -> bool:
   ckpt = path / "checkpoints"
   return ckpt.is_dir() and any(p.name.isdigit() for p in ckpt.iterdir())
 
@@ -214,9 +221,10 @@ def extends(saved: dict, record: dict) -> bool:
   return saved["config"] == record["config"] and same and new["points"][:n] == old["points"]
 
 
-def run_sweep(base: ml_collections.ConfigDict, sweep: dict, workdir: str | pathlib.Path) -> dict:
-  """Runs (or continues) every group of the sweep, then writes and returns the aggregate."""
-  workdir = pathlib.Path(workdir)
+def run_sweep(base: ml_collections.ConfigDict, sweep: dict, workdir: str | os.PathLike) -> dict:
+  """Runs (or continues) every group of the sweep, then writes and returns the aggregate.
+  `workdir` is a local folder or a cloud URI (gs://...)."""
+  workdir = paths.as_path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   record = {"config": json.loads(base.to_json_best_effort()), "sweep": sweep}
   record = json.loads(json.dumps(record, default=str))
@@ -256,7 +264,9 @@ FINAL_METRICS = ("vlm_return", "gt_return", "vlm_precision", "vlm_recall")
 
 def interval(values, reps: int = 2000, seed: int = 0) -> tuple[float, float, float]:
   """(mean, low, high): the mean over runs and its 95% stratified-bootstrap interval (rliable)."""
-  from rliable import library, metrics  # noqa: PLC0415 (imports pandas and arch: slow)
+  # Imported here: rliable (with pandas and arch) is the 'sweep' extra, and slow to import.
+  library = extras.require("rliable.library", "sweep", "Sweep aggregation")
+  metrics = extras.require("rliable.metrics", "sweep", "Sweep aggregation")
 
   scores = np.asarray(values, np.float64).reshape(-1, 1)  # [runs, tasks=1]
   with warnings.catch_warnings():  # arch 7 deprecates the random_state that rliable passes
@@ -270,7 +280,7 @@ def interval(values, reps: int = 2000, seed: int = 0) -> tuple[float, float, flo
   return float(point["x"][0]), float(ci["x"][0, 0]), float(ci["x"][1, 0])
 
 
-def run_rows(workdir: pathlib.Path, sweep: dict) -> dict[str, dict[int, list[dict]]]:
+def run_rows(workdir: paths.Path, sweep: dict) -> dict[str, dict[int, list[dict]]]:
   """{point name: {seed: metrics rows}} of every run that has logged."""
   out = {}
   for point in sweep["points"]:
@@ -284,10 +294,10 @@ def run_rows(workdir: pathlib.Path, sweep: dict) -> dict[str, dict[int, list[dic
   return out
 
 
-def aggregate(workdir: str | pathlib.Path, sweep: dict) -> dict:
+def aggregate(workdir: str | os.PathLike, sweep: dict) -> dict:
   """results.json: per point, each seed's final figures (the last evaluation, the last logged
   training chunk) with the mean and a 95% interval over seeds; results.png: the curves."""
-  workdir = pathlib.Path(workdir)
+  workdir = paths.as_path(workdir)
   every_run, results = run_rows(workdir, sweep), {}
   for name, runs in every_run.items():
     if not runs:
@@ -316,7 +326,7 @@ def aggregate(workdir: str | pathlib.Path, sweep: dict) -> dict:
   return results
 
 
-def plot_curves(rows: dict, path: pathlib.Path) -> None:
+def plot_curves(rows: dict, path: str | os.PathLike) -> None:
   """Left: held-out ground-truth success against frames per point (mean over seeds, the band
   spans the seeds); right: VLM return and ground-truth return of training (Fig. 3)."""
   import matplotlib.pyplot as plt  # noqa: PLC0415 (run_io chose the headless backend)
@@ -344,7 +354,7 @@ def plot_curves(rows: dict, path: pathlib.Path) -> None:
   right.set_title("VLM return (solid) and ground-truth return (dashed)", fontsize=9)
   left.legend(fontsize=7)
   fig.tight_layout()
-  fig.savefig(path, dpi=100)
+  run_io.save_figure(fig, path, dpi=100)
   plt.close(fig)
 
 

@@ -4,8 +4,10 @@
   python -m experiments.train --config=experiments/configs/playhouse_find.py:smoke --workdir=DIR
   python -m experiments.train --config=... --config.total_frames=200000 --workdir=DIR --resume
 
-Leaves in DIR: config.json, metrics.jsonl, tensorboard/, checkpoints/, returns.png (VLM against
-ground-truth return, the analogue of the paper's Fig. 3) and eval.gif. A DIR holding another
+Leaves in DIR (a local folder, or a cloud URI such as gs://bucket/run): config.json,
+metrics.jsonl, tensorboard/, checkpoints/, returns.png (VLM against ground-truth return, the
+analogue of the paper's Fig. 3, redrawn at each evaluation), gifs/ (evaluation episodes every
+`gif_every_evals` evaluations, also in TensorBoard) and eval.gif at the end. A DIR holding another
 run is refused unless --resume (continue; the config must match) or --restart (the old run is
 moved to DIR.old-<time>). SIGTERM / Ctrl-C saves a checkpoint after the call in flight and
 exits with status 128 + signal; --resume continues exactly.
@@ -13,7 +15,7 @@ exits with status 128 + signal; --resume continues exactly.
 
 import copy
 import functools
-import pathlib
+import os
 import signal
 import sys
 import time
@@ -25,7 +27,7 @@ from absl import app, flags, logging
 from jax.sharding import NamedSharding, PartitionSpec
 from tqdm import tqdm
 
-from experiments import distributed, flags_lib, run_io
+from experiments import distributed, flags_lib, paths, run_io
 from experiments import trainer as trainer_lib
 
 
@@ -96,16 +98,36 @@ class Run:
       out[f"{prefix}{name}_vlm_return"] = result["vlm_return"]
     return out
 
-  def make_logger(self, workdir: pathlib.Path, keep_until: int | None = None, write_files=True):
-    return run_io.MetricsLogger(workdir, keep_until=keep_until, write_files=write_files)
+  def make_logger(self, workdir: paths.Path, keep_until: int | None = None, write_files=True):
+    tracker = run_io.wandb_tracker(self.config, workdir)
+    return run_io.MetricsLogger(workdir, keep_until, write_files, tracker=tracker)
 
-  def finish(self, state, logger, workdir: pathlib.Path) -> None:
-    """The plot of VLM against ground-truth return, and a GIF of episodes of the last goal
-    pool (the held-out goals where the environment has them)."""
+  def after_eval(self, state, logger, evals_done: int) -> None:
+    """Redraws returns.png; every `gif_every_evals` evaluations, a GIF of episodes in gifs/
+    and TensorBoard. Every process calls it (the GIF's evaluation is a collective)."""
+    every = self.config.get("gif_every_evals", 0)
+    if every and evals_done % every == 0:
+      name = f"eval_{updates_done(state):09d}.gif"
+      self.write_episodes(state, logger, logger.workdir / "gifs" / name)
+    if distributed.is_main():
+      run_io.plot_returns(logger.read(), logger.workdir / "returns.png")
+
+  def finish(self, state, logger, workdir: paths.Path) -> None:
+    """eval.gif (`write_episodes`); the last evaluation has drawn returns.png."""
+    self.write_episodes(state, logger, workdir / "eval.gif")
+
+  def write_episodes(self, state, logger, path: paths.Path) -> None:
+    """A GIF of evaluation episodes on the last goal pool (the held-out goals where the
+    environment has them) at `path`, and in TensorBoard as "eval/episodes"."""
     _, frames = jax.device_get(self.evaluate(state, len(self.pools) - 1, record=True))
     if not distributed.is_main():  # every host took part in the evaluation
       return
-    run_io.plot_returns(run_io.read_metrics(logger.path), workdir / "returns.png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gif, shape = run_io.write_gif(*self._captioned(frames), path)
+    logger.write_gif(updates_done(state), "eval/episodes", gif, shape)
+
+  def _captioned(self, frames) -> tuple[np.ndarray, list[str]]:
+    """The recorded episodes' frames until each one ends, with goal and rewards as captions."""
     pixels, goals, vlm, gt, alive = frames
     images, captions = [], []
     for b in range(pixels.shape[1]):
@@ -116,7 +138,7 @@ class Run:
           f"{self.trainer.env.goals[goals[s, b]]}\n"
           f"VLM reward {vlm[s, b]:.0f}  ground truth {'yes' if gt[s, b] else 'no'}"
         )
-    run_io.write_gif(np.stack(images), captions, workdir / "eval.gif")
+    return np.stack(images), captions
 
 
 def updates_done(state) -> int:
@@ -133,7 +155,7 @@ def eval_key(seed: int, update: int, pool: int) -> jax.Array:
 
 def train(
   config: ml_collections.ConfigDict,
-  workdir: str | pathlib.Path,
+  workdir: str | os.PathLike,
   resume: bool = False,
   stop_after_calls: int | None = None,
   run: Run | None = None,
@@ -156,7 +178,7 @@ def train(
       finished call.
   """
   run = Run(config) if run is None else run
-  workdir = pathlib.Path(workdir)
+  workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...) kept as one
   owner = distributed.run_on_main(
     lambda: run_io.Workdir(workdir, run.config, resume=resume, restart=restart),
     f"take the workdir {workdir}",
@@ -236,6 +258,7 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
     disable=config.get("quiet", False) or not distributed.is_main(),
   )
   tick, frames_since = time.perf_counter(), 0
+  evals_done = start_call // config.eval_every_calls
   for call in bar:
     state, metrics = run.chunk(run.reward_params, state)
     frames_since += run.frames_per_call
@@ -250,9 +273,13 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
         "fps": frames_since / elapsed,
         **trainer_lib.summarise(metrics),
       }
-      if (call + 1) % config.eval_every_calls == 0 or last:
+      evaluated = (call + 1) % config.eval_every_calls == 0 or last
+      if evaluated:
         row.update(run.eval_metrics(state))
       row = logger.write(update, row)
+      if evaluated:
+        evals_done += 1
+        run.after_eval(state, logger, evals_done)
       bar.set_postfix(
         fps=f"{row['fps']:.0f}", vlm=f"{row['vlm_return']:.2f}", gt=f"{row['gt_return']:.2f}"
       )

@@ -33,7 +33,6 @@ from envs import wrappers
 from envs.base import Environment, fill_goal_templates
 from experiments import registry
 from vlm_rewards import rewards as reward_lib
-from vlm_rewards.clip import load_clip
 from vlm_rewards.reward_model import RewardModel, RewardOutput, RewardParams
 
 REWARD_SOURCES = ("vlm", "cosine", "goal_baseline", "ground_truth")
@@ -77,7 +76,7 @@ def build_reward_model(config: ml_collections.ConfigDict, goals, goal_slots=None
   """The run's reward model; ``goal_slots`` (the env's, if any) fill reward.goal_negatives."""
   r = config.reward
   templates = tuple(r.get("goal_negatives", ()))
-  clip = load_clip(r.model, dtype=jnp.bfloat16 if r.bf16 else jnp.float32)
+  clip = registry.load_reward_clip(r.model, dtype=jnp.bfloat16 if r.bf16 else jnp.float32)
   kind = r.source if r.source in ("cosine", "goal_baseline") else "vlm"
   return RewardModel(
     clip,

@@ -3,11 +3,13 @@
 import os
 import pathlib
 import shutil
+import sys
 import tempfile
 
 import jax
 import pytest
 import transformers
+from fsspec.implementations.memory import MemoryFileSystem
 from transformers import modeling_flax_pytorch_utils as pt_utils
 
 _CACHE_ENV = "VLM_REWARDS_TEST_XLA_CACHE"
@@ -137,3 +139,68 @@ def copy_config(tmp_path, tiny_clip_dirs):
     return folder
 
   return make
+
+
+class FakeBucketFileSystem(MemoryFileSystem):
+  """fsspec's in-memory file system standing in for GCS: epath sends gs:// paths to fsspec's
+  "gcs" protocol, which `fake_gcs` points here, so that no request leaves the process."""
+
+  protocol = ("gs", "gcs")
+  store: dict = {}
+  pseudo_dirs = [""]
+
+  def __init__(self, *args, finalize_on_close: bool = False, **kwargs):
+    del finalize_on_close  # a gcsfs option that epath passes
+    super().__init__(*args, **kwargs)
+
+  @classmethod
+  def _strip_protocol(cls, path):
+    path = str(path)
+    for prefix in ("gs://", "gcs://"):
+      path = path.removeprefix(prefix)
+    return MemoryFileSystem._strip_protocol(path)
+
+
+class MemoryCheckpointer:
+  """`run_io.Checkpointer`'s interface over a dict: orbax writes gs:// checkpoints with
+  tensorstore's own GCS driver, which no fake bucket reaches."""
+
+  store: dict = {}  # {directory: {step: state}}
+
+  def __init__(self, workdir, keep: int = 2, clean_partial: bool = False):
+    del keep, clean_partial
+    self.directory = f"{workdir}/checkpoints"
+    self.saved = MemoryCheckpointer.store.setdefault(self.directory, {})
+
+  def save(self, step: int, state) -> None:
+    self.saved[step] = jax.device_get(state)
+
+  def latest_step(self):
+    return max(self.saved, default=None)
+
+  def restore(self, abstract_state, step=None):
+    step = self.latest_step() if step is None else step
+    put = lambda a, x: jax.device_put(x, a.sharding)
+    return step, jax.tree.map(put, abstract_state, self.saved[step])
+
+  def close(self) -> None:
+    pass
+
+
+@pytest.fixture
+def fake_gcs(monkeypatch, tmp_path):
+  """gs:// paths in a fresh in-memory bucket, checkpoints in memory (`MemoryCheckpointer`),
+  and a working directory of its own, so that a gs:// path mistaken for a local one shows up
+  as a folder `gs:` under `tmp_path`. Yields the bucket's store ({path: file})."""
+  from experiments import run_io  # noqa: PLC0415
+
+  monkeypatch.setattr(FakeBucketFileSystem, "store", {})
+  monkeypatch.setattr(FakeBucketFileSystem, "pseudo_dirs", [""])
+  monkeypatch.setattr(MemoryCheckpointer, "store", {})
+  FakeBucketFileSystem.clear_instance_cache()
+  for protocol in FakeBucketFileSystem.protocol:
+    monkeypatch.setitem(sys.modules["fsspec.registry"]._registry, protocol, FakeBucketFileSystem)
+  monkeypatch.setattr(run_io, "Checkpointer", MemoryCheckpointer)
+  monkeypatch.chdir(tmp_path)
+  yield FakeBucketFileSystem.store
+  assert not (tmp_path / "gs:").exists(), "a gs:// path was written as a local folder"

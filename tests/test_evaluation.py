@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+from experiments.analysis import intervals
 from vlm_rewards import evaluation as ev
 from vlm_rewards.rewards import binary_reward
 
@@ -265,3 +266,17 @@ def test_zero_shot_scores_a_cell_and_plots_sizes_beside_references(tiny_clip, tm
   }
   zero_shot.plot(table, tmp_path / "z.png")
   assert (tmp_path / "z.png").stat().st_size > 0
+
+
+def test_rate_intervals_stay_in_the_possible_range():
+  """256 successes of 256 (the transfer check's case): the normal approximation gave
+  [1.0, 1.0], and above 1 for 253/256; the Wilson interval does neither."""
+  low, high = intervals.rate_interval(256, 256)
+  assert high == 1.0 and 0.98 < low < 0.99
+  low, high = intervals.rate_interval(253, 256)
+  assert 0.96 < low < 253 / 256 < high <= 1.0
+  low, high = intervals.difference_interval(256, 256, 250, 256)
+  assert 0.0 < low < 6 / 256 < high < 0.06
+  assert intervals.difference_interval(10, 10, 0, 10)[1] == 1.0  # a difference of 1 at most
+  assert intervals.difference_interval(0, 10, 10, 10)[0] == -1.0
+  assert intervals.rate_interval(0, 10)[0] == 0.0

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import transformers
+from etils import epath
 
 from experiments import pretrain_clip, run_io
 from experiments.configs import pretrain_clip as pretrain_config
@@ -305,18 +306,26 @@ def test_init_from_starts_from_a_saved_clip_and_refuses_a_mismatched_one(tmp_pat
     pretrain_clip.initial_model(config)
 
 
-def test_a_web_clip_trains_on_the_corpus_only(tmp_path):
+def test_a_web_clip_trains_on_the_corpus_only(tmp_path, fake_gcs, monkeypatch):
   """`,web` pretrains on `vlm_rewards.corpus` (no env frame): a few steps run end to end,
-  into its own workdir, and the saved model loads."""
+  into its own workdir (a gs:// one here, in conftest's fake bucket), and the saved model
+  loads."""
+  monkeypatch.setattr(pretrain_clip, "Checkpointer", run_io.Checkpointer)  # the fake's
   config = pretrain_config.get_config("XS,web,smoke")
   assert config.data.domain == "corpus" and "/web/" in config.workdir
   with config.unlocked():
-    config.workdir = str(tmp_path / "web")
+    config.workdir = "gs://bucket/web"
     config.image_size, config.batch_size, config.num_steps = 32, 12, 3
     config.warmup_steps, config.log_every, config.checkpoint_every = 1, 1, 3
   summary = pretrain_clip.run(config)
   assert summary["steps"] == 3 and np.isfinite(summary["final"]["loss"])
-  assert clip.load_clip(str(tmp_path / "web" / "model")).image_size == 32
+  saved = json.loads(epath.Path("gs://bucket/web/summary.json").read_text())
+  assert saved["steps"] == 3 and len(run_io.read_metrics("gs://bucket/web/metrics.jsonl")) == 3
+  local = tmp_path / "model"  # load_clip reads local folders: copy the model back
+  local.mkdir()
+  for file in epath.Path("gs://bucket/web/model").iterdir():
+    (local / file.name).write_bytes(file.read_bytes())
+  assert clip.load_clip(local).image_size == 32
 
 
 def test_an_unknown_data_domain_is_named_with_every_valid_one():

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from etils import epath
 
 from experiments import run_io
 from experiments import sweep as sweep_lib
@@ -93,3 +94,20 @@ def test_bad_sweeps_are_refused_with_the_reason(tiny_run, tmp_path):
     sweep_lib.load_sweep(tmp_path / "missing.py")
   config = sweep_lib.point_config(tiny_run.config, {"reward.threshold": 0.5, "name": "x"})
   assert config.reward.threshold == 0.5 and tiny_run.config.reward.threshold == 0.9
+
+
+def test_a_sweep_runs_in_a_gs_workdir(tiny_run, seeds_run, fake_gcs, monkeypatch):
+  """Every file of the grid goes to the (fake, in-memory) bucket: conftest's `fake_gcs`."""
+  sweep = {"seeds": SEEDS, "points": [{"name": "tiny"}], "seeds_per_call": 3}
+  monkeypatch.setattr(sweep_lib, "SeedsRun", lambda config, seeds: seeds_run)
+  results = sweep_lib.run_sweep(tiny_run.config, sweep, "gs://bucket/sweep")
+  root = epath.Path("gs://bucket/sweep")
+  group = root / "tiny" / "seeds_0_1_2"
+  assert (group / "done.json").exists() and results["tiny"]["seeds"] == list(SEEDS)
+  rows = [run_io.read_metrics(group / f"seed_{s}" / "metrics.jsonl") for s in SEEDS]
+  assert results["tiny"]["final"]["eval/heldout_gt_success"]["per_seed"] == [
+    r[-1]["eval/heldout_gt_success"] for r in rows
+  ]
+  assert json.loads((root / "results.json").read_text()) == json.loads(json.dumps(results))
+  assert all((group / f"seed_{s}" / "returns.png").exists() for s in SEEDS)
+  assert (root / "results.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,11 +1,14 @@
 """The one-compiled-step trainer on tiny configs (tiny CLIP built in the tests)."""
 
+import copy
 import importlib
 import pathlib
 
 import jax
+import ml_collections
 import numpy as np
 import pytest
+from tensorboard.backend.event_processing import event_accumulator
 
 from experiments import registry, run_io
 from experiments import train as train_lib
@@ -24,8 +27,17 @@ def _params(state):
   return jax.tree.leaves(jax.device_get(state.agent.params))
 
 
+def _event_images(logdir) -> dict[str, list]:
+  """The images of a TensorBoard event folder by tag (TensorBoard's own reader)."""
+  accumulator = event_accumulator.EventAccumulator(str(logdir), size_guidance={"images": 0})
+  accumulator.Reload()
+  return {tag: accumulator.Images(tag) for tag in accumulator.Tags()["images"]}
+
+
 @pytest.mark.long
 def test_run_leaves_metrics_plot_gif_and_checkpoints(run, tmp_path):
+  run = copy.copy(run)  # the same compiled run, a GIF every second evaluation
+  run.config = ml_collections.FrozenConfigDict({**run.config.to_dict(), "gif_every_evals": 2})
   state, rows = train_lib.train(run.config, tmp_path, run=run)
   assert int(state.update) == 8
   assert rows[0]["frames"] == 0 and "eval/random_heldout_gt_success" in rows[0]
@@ -45,7 +57,15 @@ def test_run_leaves_metrics_plot_gif_and_checkpoints(run, tmp_path):
   assert 0.0 <= last["gt_return"] <= 1.0
   for name in ("metrics.jsonl", "returns.png", "eval.gif"):
     assert (tmp_path / name).stat().st_size > 0, name
-  assert any((tmp_path / "tensorboard").iterdir())
+  # Evaluations after calls 1-4: GIFs at the 2nd and 4th (updates 4 and 8), and eval.gif.
+  assert sorted(p.name for p in (tmp_path / "gifs").iterdir()) == [
+    "eval_000000004.gif",
+    "eval_000000008.gif",
+  ]
+  gifs = _event_images(tmp_path / "tensorboard")["eval/episodes"]
+  assert [g.step for g in gifs] == [4, 8, 8]
+  assert all(g.encoded_image_string[:6] == b"GIF89a" and g.width > 0 for g in gifs)
+  assert gifs[-1].encoded_image_string == (tmp_path / "eval.gif").read_bytes()
   assert run_io.Checkpointer(tmp_path).latest_step() == 8
 
 

@@ -10,8 +10,8 @@ the same size needs no recompile, and a sharded trainer replicates them like any
   reward, probability = reward_fn(rm.params, frames_uint8, goal_ids)
 """
 
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import chex
 import jax
@@ -19,10 +19,35 @@ import jax.numpy as jnp
 import numpy as np
 
 from vlm_rewards import rewards
-from vlm_rewards.clip import CLIP
 from vlm_rewards.prompts import ensemble_text_embeddings
 
 KINDS = ("vlm", "cosine", "goal_baseline")
+
+
+@runtime_checkable
+class RewardCLIP(Protocol):
+  """The four things `RewardModel` uses of a CLIP. `vlm_rewards.clip.CLIP` (transformers'
+  Flax CLIP) has them; any other implementation (SigLIP, OpenCLIP, big_vision's CLIP, a Flax
+  module of one's own) can provide them and be named by a loader's import path in
+  `reward.model` (see the README, "Add your own CLIP").
+
+  Attributes:
+    image_params: the image tower's parameters, a pytree: the first argument of
+      `image_embed_fn` (the trainer replicates it on every device).
+    image_embed_fn: pure and jittable `(image_params, frames uint8 [B,H,W,3]) -> float32
+      [B,D]`, L2-normalised: the image tower with its own preprocessing.
+    temperature: Eq. 1's default temperature (CLIP's learned 1 / exp(logit_scale)).
+  """
+
+  image_params: Any
+  image_embed_fn: Callable[[Any, jax.Array], jax.Array]
+  temperature: float
+
+  def embed_text(self, texts: Sequence[str]) -> jax.Array:
+    """float32 [N, D] L2-normalised embeddings of N texts (called once per run, on the host)."""
+    ...
+
+
 DEFAULT_MAX_NEGATIVES = 32
 
 
@@ -75,7 +100,7 @@ class RewardModel:
   """CLIP rewards for a fixed goal set (Baumli et al. 2023, Eq. 1-2, and variants).
 
   Attributes:
-    clip: the loaded CLIP.
+    clip: the loaded CLIP (a ``RewardCLIP``).
     goals: the N goal strings; goal id = index.
     kind: "vlm" (binary Eq. 2 reward), "cosine", or "goal_baseline" (Rocamonde et al.).
     temperature, threshold, alpha: reward hyperparameters.
@@ -90,7 +115,7 @@ class RewardModel:
 
   def __init__(
     self,
-    clip: CLIP,
+    clip: RewardCLIP,
     goals: Sequence[str],
     *,
     templates="plain",
@@ -107,7 +132,7 @@ class RewardModel:
     """Builds the model and embeds every goal once.
 
     Args:
-      clip: a loaded CLIP.
+      clip: a loaded CLIP: ``vlm_rewards.clip.CLIP`` or any other ``RewardCLIP``.
       goals: N distinct goal strings.
       templates: template name/string, ensemble name, or a sequence (see ``prompts``).
       num_negatives: K negatives per goal for Eq. 1 (1 <= K < N); default min(N - 1, 32).

@@ -9,3 +9,11 @@ bridge.py     `OpenAppEnv`, a goal-conditioned wrapper around any android_env en
               screenshot, ground truth from the foreground activity over adb (measured, never
               given to the learner); `load_launcher_env` and `load_emulator_env` build one.
 """
+
+import importlib.util
+
+if importlib.util.find_spec("android_env") is None:
+  raise ImportError(
+    "envs.android needs DeepMind's android_env, which the core install leaves out: install the "
+    "'android' extra (pip install 'vlm-rewards[android]', or `make install`, whose lock has it)."
+  )

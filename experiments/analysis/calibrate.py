@@ -29,6 +29,7 @@ import ml_collections
 import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
+from tqdm import tqdm
 
 from envs.playhouse.goals import goal_compositions
 from experiments import run_io
@@ -68,14 +69,17 @@ def calibrate(config, models, num_envs, rollouts, seed, min_precision, max_hard_
       f"--config's env ({config.env.name}) is not the Playhouse: the calibration reads goal "
       "targets and frame facts from the Playhouse state (experiments.pretraining.clip_data)."
     )
-  train = {
-    "oracle_mix": clip_data.policy_frames(env, num_envs, rollouts, seed, False, 0.6),
-    "random_walk": clip_data.policy_frames(env, num_envs, rollouts, seed + 1, False, 0.0),
+  # (held-out goals, oracle share) of each frame set: oracle mix, random walk, held-out mix
+  kinds = {"oracle_mix": (False, 0.6), "random_walk": (False, 0.0), "heldout": (True, 0.6)}
+  frames = {
+    name: clip_data.policy_frames(env, num_envs, rollouts, seed + i, *kind)
+    for i, (name, kind) in enumerate(tqdm(kinds.items(), desc="frames", unit="set"))
   }
-  held = clip_data.policy_frames(env, num_envs, rollouts, seed + 2, True, 0.6)
+  held = frames.pop("heldout")
+  train = frames
   hard = {name: hard_negatives(env, data) for name, data in train.items()}
   results, curves = {}, {}
-  for name, path in models:
+  for name, path in tqdm(models, desc="models", unit="model"):
     model_config = ml_collections.ConfigDict(config.to_dict())
     model_config.reward.model = path
     reward = trainer_lib.make_trainer(model_config).reward_model

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 from PIL import Image
+from tqdm import tqdm
 
 import envs.playhouse as envs_playhouse
 from envs.base import fill_goal_templates
@@ -132,7 +133,7 @@ def evaluate_model(clip, datasets: dict) -> dict:
   """Curves and summaries of one model at every candidate temperature."""
   temperatures = sorted({*TEMPERATURES, round(clip.temperature, 6)})
   curves = {t: {} for t in temperatures}
-  for family, (env, data) in datasets.items():
+  for family, (env, data) in tqdm(datasets.items(), desc="families", unit="family", leave=False):
     # K fixed negatives per goal, drawn uniformly from the family's other goals (seed 0)
     extra = family_negatives(family, env) if _EXTRA.value else {}
     reward_model = RewardModel(
@@ -200,9 +201,10 @@ def main(argv) -> None:
   out = pathlib.Path(_OUT.value)
   run_io.refuse_overwrite(out / "offline_pr.json", _OVERWRITE.value)
   out.mkdir(parents=True, exist_ok=True)
-  datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(_FAMILIES.value)}
+  families = tqdm(_FAMILIES.value, desc="datasets", unit="family")
+  datasets = {f: make_dataset(f, _SEED.value + 10 * i) for i, f in enumerate(families)}
   results, table = {}, {}
-  for name, path in models:
+  for name, path in tqdm(models, desc="models", unit="model"):
     clip = load_clip(path)
     results[name] = evaluate_model(clip, datasets)
     table[name] = {

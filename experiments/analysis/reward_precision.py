@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from absl import app, flags, logging
+from tqdm import tqdm
 
 from experiments import run_io
 from experiments import trainer as trainer_lib
@@ -74,13 +75,18 @@ def score(run, emb, goals, success) -> dict:
 def measure(run, params, num_envs: int = 64, seed: int = 0) -> dict:
   out = {"threshold": run.config.reward.threshold}
   rollout = jax.jit(functools.partial(_rollout, run.trainer), static_argnums=(3, 4, 5))
-  for pool, name in enumerate(run.trainer.env.goal_pools):
+  pools = run.trainer.env.goal_pools
+  bar = tqdm(total=3 * len(pools), desc="reward precision", unit="dataset")
+  for pool, name in enumerate(pools):
     key = jax.random.fold_in(jax.random.PRNGKey(seed), pool)
     rows = {"oracle_mix": score(run, *_oracle_mix(run, name, num_envs, seed + pool))}
+    bar.update()
     for dataset, random_policy in (("random_walk", True), ("agent", False)):
       data = rollout(params, run.reward_params, key, num_envs, pool, random_policy)
       rows[dataset] = score(run, *jax.device_get(data))
+      bar.update()
     out[name] = rows
+  bar.close()
   return out
 
 

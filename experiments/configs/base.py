@@ -52,6 +52,16 @@ def get_config() -> ml_collections.ConfigDict:
   c.checkpoints_to_keep = 2
   c.max_abs_loss = 1e6  # a loss beyond this (or not finite) stops the run: divergence
   c.quiet = False
+  # A GIF of evaluation episodes every this many evaluations, kept in gifs/ and shown in
+  # TensorBoard (0: only eval.gif at the end). returns.png is redrawn at every evaluation.
+  c.gif_every_evals = 10
+  c.logger = ml_collections.ConfigDict(
+    dict(
+      wandb=False,  # True: a Weights & Biases run mirrors TensorBoard (the 'wandb' extra)
+      wandb_project="vlm-rewards",
+      wandb_entity=config_dict.placeholder(str),  # default: the W&B account's own
+    )
+  )
   return c
 
 

@@ -12,8 +12,9 @@ The random policy is measured on both sides too. Both sides draw fresh layouts (
 seed), so they agree in distribution, not episode by episode.
 
 Prints one JSON object: per side and policy, the success rate (an episode succeeds if the goal
-app was in the foreground at any step before it ended, as in evaluation), its 95% interval
-(normal approximation), the VLM return and the episodes; and each difference with its interval.
+app was in the foreground at any step before it ended, as in evaluation), its 95% Wilson score
+interval, the VLM return and the episodes; and each difference with its 95% interval
+(Newcombe's hybrid score interval, from statsmodels). Both stay within the possible range.
 """
 
 import json
@@ -30,6 +31,7 @@ from envs.android import bridge, simulator
 from envs.launcher import layout
 from experiments import flags_lib, run_io, sebulba
 from experiments import train as train_lib
+from experiments.analysis import intervals
 
 _EPISODES = flags.DEFINE_integer("episodes", 256, "Episodes per side and policy.")
 _ENVS = flags.DEFINE_integer("envs", 16, "android_env environments stepped at once.")
@@ -103,14 +105,16 @@ def android_episodes(run, fns, batch, params, episodes, seed, random_policy=Fals
 
 
 def _rate(p: float, n: int, vlm_return: float) -> dict:
-  half = 1.96 * math.sqrt(p * (1 - p) / n)
-  return {"success": p, "ci95": [p - half, p + half], "vlm_return": vlm_return, "episodes": n}
+  """A success rate `p` of `n` episodes with its 95% Wilson score interval."""
+  ci = list(intervals.rate_interval(round(p * n), n))
+  return {"success": p, "ci95": ci, "vlm_return": vlm_return, "episodes": n}
 
 
 def _difference(a: dict, b: dict) -> dict:
-  pa, pb = a["success"], b["success"]
-  half = 1.96 * math.sqrt(pa * (1 - pa) / a["episodes"] + pb * (1 - pb) / b["episodes"])
-  return {"difference": pb - pa, "ci95": [pb - pa - half, pb - pa + half]}
+  """Rate `b` minus rate `a` with its 95% interval (Newcombe's hybrid score interval)."""
+  count = lambda rate: round(rate["success"] * rate["episodes"])
+  ci = intervals.difference_interval(count(b), b["episodes"], count(a), a["episodes"])
+  return {"difference": b["success"] - a["success"], "ci95": list(ci)}
 
 
 def main(argv):

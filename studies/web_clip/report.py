@@ -47,9 +47,9 @@ def main(argv) -> None:
   left.legend(fontsize=7)
   print(
     "| model | image-tower parameters | corpus beta | held-out success, per seed | mean "
-    "[95% interval] |"
+    "[95% interval] | online VLM precision (mean) |"
   )
-  print("|---|---|---|---|---|")
+  print("|---|---|---|---|---|---|")
   for m in family:
     if m not in results:
       continue
@@ -68,7 +68,8 @@ def main(argv) -> None:
     beta = table[m]["corpus_beta"]["threshold"]
     print(
       f"| {m} | {params[m]:,} | {beta:.4f} | {', '.join(f'{v:.3f}' for v in seeds)} | "
-      f"{final['mean']:.3f} [{low:.3f}, {high:.3f}] |"
+      f"{final['mean']:.3f} [{low:.3f}, {high:.3f}] | "
+      f"{results[m]['final']['vlm_precision']['mean']:.3f} |"
     )
   right.set(
     xscale="log",

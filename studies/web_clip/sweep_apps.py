@@ -10,13 +10,17 @@ CPU, where the launcher trains at about 590 frames/s (studies/android/README.md)
 It reads the betas from the same file as the Find sweep (studies/web_clip/sweep_find.py).
 """
 
+import importlib.util
 import pathlib
-
-from experiments import sweep as sweep_lib
 
 
 def get_sweep():
-  sweep = sweep_lib.load_sweep(pathlib.Path(__file__).with_name("sweep_find.py"))
+  # By path, not through experiments.sweep: that module is __main__ when this file is loaded.
+  path = pathlib.Path(__file__).with_name("sweep_find.py")
+  spec = importlib.util.spec_from_file_location("web_clip_sweep_find", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  sweep = module.get_sweep()
   for point in sweep["points"]:
     del point["total_frames"]  # the :gpu config's 6M frames
   return sweep

@@ -118,18 +118,14 @@ def launcher_frames(env: Launcher, seed: int, num_envs: int, oracle_fraction: fl
   """One episode per phone of the held-out pool, `oracle_fraction` of them by the oracle
   (15% random actions), the rest uniformly random; no reset on success (the oracle goes Back
   and opens the app again)."""
-  oracle = make_oracle(env)
+  act = clip_data.epsilon_oracle(make_oracle(env), env.num_actions, epsilon=0.15)
 
   def episode(key, is_oracle):
     k_reset, k_steps = jax.random.split(key)
     state = env.reset_state(k_reset, 1)
 
     def step(state, k):
-      k_rand, k_eps = jax.random.split(k)
-      rand = jax.random.randint(k_rand, (), 0, env.num_actions)
-      use = is_oracle & (jax.random.uniform(k_eps) >= 0.15)
-      action = jnp.where(use, oracle(k, state, state.goal), rand)
-      state = env.step_state(k, state, action)
+      state = env.step_state(k, state, act(k, state, is_oracle))
       return state, (env.render(state), state.goal, env.success(state, state.goal))
 
     return jax.lax.scan(step, state, jax.random.split(k_steps, env.max_steps))[1]

@@ -31,10 +31,12 @@ def corpus_pairs(
   """(probabilities [P], labels bool [P]) of the held-out image-caption pairs."""
   config = config or CorpusConfig(image_size=clip.image_size)
   batch = sample(config, seed, 0, num_images, split="heldout")
-  captions = list(dict.fromkeys(batch["captions"]))  # distinct, in first-seen order
+  first_image: dict[str, int] = {}  # each distinct caption, in first-seen order: its first image
+  for i, caption in enumerate(batch["captions"]):
+    first_image.setdefault(caption, i)
+  captions, first = list(first_image), np.asarray(list(first_image.values()))
   index = {c: i for i, c in enumerate(captions)}
   own = np.asarray([index[c] for c in batch["captions"]])
-  first = np.asarray([batch["captions"].index(c) for c in captions])  # an image of each caption
   fits = match_matrix(
     batch["concepts"], batch["concepts"][first], batch["kinds"], batch["kinds"][first]
   )

@@ -4,6 +4,7 @@ All of it runs on the host between compiled calls; nothing here is traced. A wor
 local folder or a cloud URI (gs://bucket/run), through `experiments/paths.py`.
 """
 
+import contextlib
 import fcntl
 import io
 import json
@@ -14,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,15 +40,20 @@ import matplotlib.pyplot as plt  # noqa: E402 (after choosing the headless backe
 class Workdir:
   """One run's folder, owned by one process: a lock, the run's config, and no silent reuse.
 
-  A fresh run refuses a folder that holds another run (its metrics, checkpoints or config)
-  unless `restart`, which moves the old run aside to `<workdir>.old-<time>` (nothing is
-  deleted). A resumed run must have the saved config's values, except `RESUMABLE_KEYS`, whose
-  changes are recorded in `config_changes.jsonl`. The resolved config is `config.json`.
+  A fresh run refuses a folder that holds another run (metrics rows, checkpoints, or a
+  finished run's files) unless `restart`, which moves the old run aside to
+  `<workdir>.old-<time>` (nothing is deleted). A folder whose run never got to its first
+  metrics row or checkpoint (stopped or killed while starting up) holds no work: a fresh run
+  takes it. A resumed run needs a checkpoint and must have the saved config's values, except
+  `resumable` keys, whose changes are recorded in `config_changes.jsonl`; without a saved
+  `config.json` it needs `unchecked_config`. The resolved config is `config.json`.
 
   A local workdir is locked (`.lock`, flock) against a second process. A cloud workdir
   (gs://...) cannot be: one process per cloud workdir is the caller's to ensure.
   """
 
+  # What a resumed training run may change: logging, schedules of saving and evaluating, and
+  # what the divergence message tells a user to change before --resume.
   RESUMABLE_KEYS = (
     "total_frames",
     "log_every_calls",
@@ -56,19 +63,42 @@ class Workdir:
     "eval_envs",
     "quiet",
     "gif_every_evals",
+    "max_abs_loss",
+    "agent.learner.learning_rate",
+    "agent.learner.max_grad_norm",
     "logger.wandb",
     "logger.wandb_project",
     "logger.wandb_entity",
   )
-  RUN_FILES = ("metrics.jsonl", "checkpoints", "config.json", "tensorboard")
+  FINISHED_FILES = ("summary.json", "model", "eval.gif")  # a finished run's outputs
+  # Keys added to the configs since a run was saved, with the key whose value they had then.
+  ADDED_KEYS = {"schedule_frames": "total_frames"}
 
-  def __init__(self, path: str | os.PathLike, config, resume: bool = False, restart: bool = False):
+  def __init__(
+    self,
+    path: str | os.PathLike,
+    config,
+    resume: bool = False,
+    restart: bool = False,
+    resumable: Sequence[str] = RESUMABLE_KEYS,
+    unchecked_config: bool = False,
+  ):
+    if resume and restart:
+      raise ValueError(
+        "--resume and --restart contradict each other: --resume continues the run in the "
+        "workdir, --restart moves it aside and starts over. Pass one of them."
+      )
     self.path = as_path(path)
+    self.resumable = tuple(resumable)
+    self.moved_to, self._lock = None, None
+    check_workdir(self.path)
+    if resume:
+      self._check_resumable()  # before anything is written: a failed resume leaves no files
     self.path.mkdir(parents=True, exist_ok=True)
     self._lock = self._take_lock() if is_local(self.path) else None
-    held = [name for name in self.RUN_FILES if (self.path / name).exists()]
+    held = self.held()
     if resume:
-      self._check_resume(config)
+      self._check_resume(config, unchecked_config)
     elif held and not restart:
       self.close()
       raise FileExistsError(
@@ -79,6 +109,30 @@ class Workdir:
     elif held:
       self.moved_to = self._move_aside()
     (self.path / "config.json").write_text(config.to_json_best_effort(indent=2) + "\n")
+
+  def held(self) -> list[str]:
+    """The files of a run's work in the folder: metrics rows, checkpoints, finished outputs."""
+    held = []
+    metrics = self.path / "metrics.jsonl"
+    if metrics.exists() and metrics.read_text().strip():
+      held.append("metrics.jsonl")
+    if checkpoint_steps(self.path):
+      held.append("checkpoints")
+    return held + [name for name in self.FINISHED_FILES if (self.path / name).exists()]
+
+  def _check_resumable(self) -> None:
+    if checkpoint_steps(self.path):
+      return
+    if self.path.exists() and self.held():
+      raise FileNotFoundError(
+        f"--resume: {self.path} holds a run ({', '.join(self.held())}) but no checkpoint to "
+        "continue from. Start it over with --restart (the old run is moved aside, not "
+        "deleted), or choose another --workdir."
+      )
+    raise FileNotFoundError(
+      f"--resume: there is no run to continue in {self.path} (no checkpoint). Start without "
+      "--resume, or point --workdir at the folder of the run you want to continue."
+    )
 
   def _take_lock(self):
     lock = open(self.path / ".lock", "w")  # held until close()
@@ -102,21 +156,31 @@ class Workdir:
         entry.rename(aside / entry.name)
     return aside
 
-  def _check_resume(self, config) -> None:
+  def _check_resume(self, config, unchecked_config: bool) -> None:
     saved_path = self.path / "config.json"
     if not saved_path.exists():
-      return  # a run from before config.json existed: nothing to compare
+      if unchecked_config:
+        return
+      self.close()
+      raise FileNotFoundError(
+        f"--resume: {saved_path} is missing, so this config cannot be checked against the "
+        "run's. Put the run's config.json back, or pass --unchecked_config to resume with "
+        "this config as given (the run continues with these values)."
+      )
     saved = _flatten(json.loads(saved_path.read_text()))
     now = _flatten(json.loads(config.to_json_best_effort()))
+    for key, then in self.ADDED_KEYS.items():
+      if key in now and key not in saved and then in saved:
+        saved[key] = saved[then]
     differ = sorted(k for k in saved.keys() | now.keys() if saved.get(k) != now.get(k))
-    fixed = [k for k in differ if k not in self.RESUMABLE_KEYS]
+    fixed = [k for k in differ if k not in self.resumable]
     if fixed:
       self.close()
       changes = "; ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in fixed)
       raise ValueError(
         f"--resume with a config that changes the run in {self.path}: {changes}. Resume with "
         f"the saved config ({saved_path}), or start a new run in another --workdir. Only "
-        f"{', '.join(self.RESUMABLE_KEYS)} may change on resume."
+        f"{', '.join(self.resumable)} may change on resume."
       )
     if differ:
       changes = json.dumps({k: [saved.get(k), now.get(k)] for k in differ})
@@ -126,6 +190,34 @@ class Workdir:
     if self._lock is not None and not self._lock.closed:
       fcntl.flock(self._lock, fcntl.LOCK_UN)
       self._lock.close()
+
+
+def check_workdir(path: Path) -> None:
+  """Refuses, with what to do, a local workdir that is a file, lies under a file, or cannot be
+  written (checked before anything is created)."""
+  if not is_local(path):
+    return
+  local = pathlib.Path(os.fspath(path))
+  if local.exists() and not local.is_dir():
+    raise NotADirectoryError(f"--workdir {local} is a file, not a folder. Give a folder path.")
+  existing = next(p for p in (local, *local.parents) if p.exists())
+  if not existing.is_dir():
+    raise NotADirectoryError(
+      f"--workdir {local} lies under {existing}, which is a file. Give a folder path."
+    )
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise PermissionError(
+      f"--workdir {local}: {existing} cannot be written by this user. Choose a folder you "
+      "can write, or change its permissions."
+    )
+
+
+def checkpoint_steps(workdir: str | os.PathLike) -> list[int]:
+  """The steps of the committed checkpoints in `workdir/checkpoints`, ascending."""
+  directory = as_path(workdir) / "checkpoints"
+  if not directory.is_dir():
+    return []
+  return sorted(int(p.name) for p in directory.iterdir() if p.name.isdigit())
 
 
 def refuse_overwrite(path: str | os.PathLike, overwrite: bool) -> None:
@@ -234,6 +326,25 @@ def _to_float(value: Any) -> float:
   return float(np.asarray(jax.device_get(value)))
 
 
+def report_lost_rows(
+  rows: Sequence[Mapping[str, float]], expected: Sequence[int], path
+) -> list[int]:
+  """The steps of `expected` (rows an uninterrupted run logged up to its checkpoint) missing
+  from `rows`, named in one line on stderr: a file cut or edited loses rows that a resume
+  cannot recompute (TensorBoard's event files still hold their scalars)."""
+  missing = sorted(set(expected) - {int(r["step"]) for r in rows})
+  if missing:
+    shown = ", ".join(str(s) for s in missing[:8]) + (", ..." if len(missing) > 8 else "")
+    print(
+      f"warning: {path} has lost {len(missing)} row(s) that the run logged before its "
+      f"checkpoint (steps {shown}); the file was cut or edited. The resumed run appends after "
+      "them; the scalars of the lost rows are still in tensorboard/.",
+      file=sys.stderr,
+      flush=True,
+    )
+  return missing
+
+
 def read_metrics(path: str | os.PathLike) -> list[dict[str, float]]:
   """Rows of a `metrics.jsonl`, skipping a torn last line left by a killed run."""
   rows = []
@@ -255,7 +366,9 @@ class Checkpointer:
   def __init__(self, workdir: str | os.PathLike, keep: int = 2, clean_partial: bool = False):
     if keep < 1:
       raise ValueError(f"checkpoints_to_keep must be >= 1 (0 would keep none), got {keep}.")
-    self.directory = as_path(workdir) / "checkpoints"
+    self.workdir = as_path(workdir)
+    self.directory = self.workdir / "checkpoints"
+    self._owner = clean_partial
     options = ocp.CheckpointManagerOptions(
       max_to_keep=keep, create=True, cleanup_tmp_directories=clean_partial
     )
@@ -271,8 +384,10 @@ class Checkpointer:
   def restore(self, abstract_state: Any, step: int | None = None) -> tuple[int, Any]:
     """Restores `step` (default: the latest readable one) into the structure of `abstract_state`.
 
-    Without `step`, a corrupt latest checkpoint falls back to the one before it, with a
-    one-line warning.
+    Without `step`, an unreadable latest checkpoint falls back to the one before it. The
+    workdir's owner (`clean_partial`) moves each unreadable one to `checkpoints.corrupt/`
+    (so that the run can save that step again), with one line naming it; the restore errors
+    go to `restore_errors.log`, not the terminal.
 
     Raises:
       FileNotFoundError: there is no checkpoint in the workdir.
@@ -288,24 +403,64 @@ class Checkpointer:
     errors = []
     for candidate in steps:
       try:
-        state = self._manager.restore(candidate, args=ocp.args.StandardRestore(abstract_state))
+        with _quiet_absl():  # orbax logs a corrupt file's contents; the log file gets them
+          state = self._manager.restore(candidate, args=ocp.args.StandardRestore(abstract_state))
       except Exception as e:  # orbax raises several types for missing/corrupt files.
-        errors.append(f"step {candidate}: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
+        errors.append((candidate, e))
         continue
       if errors:
-        logging.warning(
-          "Skipped unreadable checkpoints (%s); resuming from step %d.", errors, candidate
-        )
+        self._set_aside(errors, candidate)
       return candidate, state
+    self._log_errors(errors)
     raise ValueError(
-      f"No checkpoint in {self.directory} could be restored into this run's state "
-      f"({'; '.join(errors)}). They are corrupt or were written by a different config; "
-      "nothing was deleted. Resume with the config saved in the workdir, or start a new run in "
-      "another --workdir."
+      f"No checkpoint in {self.directory} could be restored into this run's state (steps "
+      f"{', '.join(str(s) for s, _ in errors)}; the errors are in "
+      f"{self.workdir / 'restore_errors.log'}). They are corrupt or were written by a "
+      "different config; nothing was deleted. Resume with the config saved in the workdir, or "
+      "start a new run in another --workdir."
     )
+
+  def _set_aside(self, errors: list[tuple[int, Exception]], resumed: int) -> None:
+    self._log_errors(errors)
+    moved = []
+    if self._owner:
+      aside = self.workdir / "checkpoints.corrupt"
+      aside.mkdir(parents=True, exist_ok=True)
+      stamp = time.strftime("%Y%m%d-%H%M%S")
+      for bad, _ in errors:
+        (self.directory / str(bad)).rename(aside / f"{bad}-{stamp}")
+        moved.append(str(aside / f"{bad}-{stamp}"))
+      self._manager.reload()
+    where = f"moved to {', '.join(moved)}" if moved else "left in place"
+    print(
+      f"warning: unreadable checkpoint(s) of step {', '.join(str(s) for s, _ in errors)} "
+      f"({where}; errors in {self.workdir / 'restore_errors.log'}); resuming from step "
+      f"{resumed}.",
+      file=sys.stderr,
+      flush=True,
+    )
+
+  def _log_errors(self, errors: list[tuple[int, Exception]]) -> None:
+    text = "".join(
+      f"step {step}:\n" + "".join(traceback.format_exception(e)) + "\n" for step, e in errors
+    )
+    if self._owner:
+      append_line(self.workdir / "restore_errors.log", text.rstrip("\n"))
+    else:  # a reader beside the run writes nothing into its workdir
+      logging.info("Unreadable checkpoints:\n%s", text)
 
   def close(self) -> None:
     self._manager.close()
+
+
+@contextlib.contextmanager
+def _quiet_absl():
+  previous = logging.get_verbosity()
+  logging.set_verbosity(logging.FATAL)
+  try:
+    yield
+  finally:
+    logging.set_verbosity(previous)
 
 
 def plot_returns(rows: Sequence[Mapping[str, float]], path: str | os.PathLike) -> None:

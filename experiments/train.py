@@ -160,13 +160,16 @@ def train(
   stop_after_calls: int | None = None,
   run: Run | None = None,
   restart: bool = False,
+  unchecked_config: bool = False,
 ):
   """Runs (or resumes) training; returns the final train state and the logged rows.
 
   A fresh run refuses a workdir holding another run unless `restart` (which moves the old one
   aside); see `run_io.Workdir`. `stop_after_calls` ends the run early (as if interrupted)
   after that many compiled calls in total, counting calls done before a resume; the
-  learning-rate schedule is unaffected.
+  learning-rate schedule is unaffected (`trainer.resolve_schedule`: a resume keeps the
+  saved run's horizon whatever total_frames is now). Resuming a finished run changes
+  nothing and returns its state and rows.
 
   In a multi-process run (`experiments.distributed`) every process calls this with the same
   arguments: all of them compute and checkpoint (orbax's multi-host saving), process 0 alone
@@ -174,13 +177,113 @@ def train(
   return none).
 
   Raises:
-    run_io.Interrupted: on SIGTERM / SIGINT (to any process), after saving a checkpoint of the last
-      finished call.
+    run_io.Interrupted: on SIGTERM / SIGINT (to any process): after saving a checkpoint of the
+      last finished call, or, during start-up, before anything is written.
+    MemoryError: the run's compiled call needs more memory than a device has
+      (`check_memory`), before the workdir is taken.
   """
-  run = Run(config) if run is None else run
   workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...) kept as one
+  run_io.check_workdir(workdir)
+  if resume and restart:
+    raise ValueError(
+      "--resume and --restart contradict each other: --resume continues the run in the "
+      "workdir, --restart moves it aside and starts over. Pass one of them."
+    )
+  with run_io.StopSignals() as stop:
+    if run is None:
+      run = Run(trainer_lib.resolve_schedule(config, workdir if resume else None))
+    done = _finished(run, workdir) if resume and stop_after_calls is None else None
+    if done is not None:
+      return done
+    check_memory(run)
+    if stop.agreed():  # stopped while compiling: nothing is written yet
+      raise run_io.Interrupted(
+        f"Stopped by {signal.Signals(stop.signum).name} while starting up; nothing was "
+        f"written to {workdir}. Run the same command again.",
+        stop.signum,
+      )
+    state, rows = _train(run, workdir, resume, restart, unchecked_config, stop_after_calls, stop)
+  if stop.signum is not None:
+    raise run_io.Interrupted(
+      f"Stopped by {signal.Signals(stop.signum).name} at update {updates_done(state)}; its "
+      f"checkpoint is in {workdir / 'checkpoints'}. Continue with the same command and "
+      "--resume.",
+      stop.signum,
+    )
+  return state, rows
+
+
+def _finished(run: Run, workdir: paths.Path):
+  """(state, rows) of a run in `workdir` that has done all its updates, else None; nothing
+  is written."""
+  steps = run_io.checkpoint_steps(workdir)
+  total = run.num_calls * run.config.updates_per_call
+  if not steps or steps[-1] < total:
+    return None
+  checkpointer = run_io.Checkpointer(workdir)
+  try:
+    _, state = checkpointer.restore(run.abstract_state, step=steps[-1])
+  except ValueError:  # unreadable: the resume sets it aside and redoes its updates
+    return None
+  finally:
+    checkpointer.close()
+  print(
+    f"{workdir}: the run finished at update {steps[-1]} ({run.config.total_frames} frames); "
+    "nothing to do. Raise --config.total_frames to train on.",
+    file=sys.stderr,
+  )
+  main = distributed.is_main()
+  return state, run_io.read_metrics(workdir / "metrics.jsonl") if main else []
+
+
+def check_memory(run: Run, limit: int | None = None) -> int:
+  """Compiles the run's call (jit keeps it for the run's first call) and refuses it when its
+  arguments, outputs and temporaries exceed `limit` bytes per device (default: the device's
+  memory limit, or the host's available memory shared by its CPU devices); returns the
+  estimate (0 where it cannot be made: a backend without the analysis, a wrapped call)."""
+  if not hasattr(run.chunk, "lower"):
+    return 0
+  compiled = run.chunk.lower(run.reward_params, run.abstract_state).compile()
+  stats = compiled.memory_analysis()
+  if stats is None:  # a backend without the analysis
+    return 0
+  need = (
+    stats.argument_size_in_bytes
+    + stats.output_size_in_bytes
+    + stats.temp_size_in_bytes
+    - stats.alias_size_in_bytes
+  )
+  limit = device_memory_limit() if limit is None else limit
+  if limit and need > limit:
+    raise MemoryError(
+      f"The run's compiled call needs about {need / 2**30:.2f} GiB per device (state, "
+      f"batch and temporaries) but {limit / 2**30:.2f} GiB is available. Lower num_envs, "
+      "unroll_length or updates_per_call, or use a device with more memory; nothing was "
+      "written."
+    )
+  return need
+
+
+def device_memory_limit() -> int:
+  """Bytes one device may use: its allocator's limit on GPU/TPU; on the CPU, the host's
+  available memory over its local devices. 0 when unknown."""
+  device = jax.local_devices()[0]
+  stats = device.memory_stats() if device.platform != "cpu" else None
+  if stats and stats.get("bytes_limit"):
+    return int(stats["bytes_limit"])
+  try:
+    pages = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+  except (ValueError, OSError):
+    return 0
+  return pages // jax.local_device_count()
+
+
+def _train(run: Run, workdir, resume, restart, unchecked_config, stop_after_calls, stop):
+  config = run.config
   owner = distributed.run_on_main(
-    lambda: run_io.Workdir(workdir, run.config, resume=resume, restart=restart),
+    lambda: run_io.Workdir(
+      workdir, config, resume=resume, restart=restart, unchecked_config=unchecked_config
+    ),
     f"take the workdir {workdir}",
   )
   # A resumed run owns the workdir: an unfinished save of the killed run is removed.
@@ -192,29 +295,31 @@ def train(
       update, state = checkpointer.restore(run.abstract_state)
       start_call = update // config.updates_per_call
       logger = run.make_logger(workdir, keep_until=update, write_files=main)
+      if main:
+        run_io.report_lost_rows(logger.read(), row_steps(config, start_call), logger.path)
     else:
       state = run.initial_state()
       logger = run.make_logger(workdir, write_files=main)
       random = run.eval_metrics(state, random_policy=True)
       logger.write(0, {"frames": 0, **random, **run.eval_metrics(state)})
     end_call = run.num_calls if stop_after_calls is None else min(stop_after_calls, run.num_calls)
-    with run_io.StopSignals() as stop:
-      state = _loop(run, state, start_call, end_call, logger, checkpointer, stop)
+    state = _loop(run, state, start_call, end_call, logger, checkpointer, stop)
     if stop.signum is None and end_call == run.num_calls:
       run.finish(state, logger, workdir)
     logger.close()
-    if stop.signum is not None:
-      raise run_io.Interrupted(
-        f"Stopped by {signal.Signals(stop.signum).name} at update {updates_done(state)}; its "
-        f"checkpoint is in {checkpointer.directory}. Continue with the same command and "
-        "--resume.",
-        stop.signum,
-      )
   finally:
     checkpointer.close()
     if owner is not None:
       owner.close()
   return state, logger.read() if main else []
+
+
+def row_steps(config, calls: int) -> list[int]:
+  """The steps of the rows a run logs in its first `calls` compiled calls (update 0, then
+  each logging or evaluation call), without the extra rows where a run stopped early."""
+  every = (config.log_every_calls, config.eval_every_calls)
+  done = [c for c in range(1, calls + 1) if any(c % e == 0 for e in every)]
+  return [0] + [c * config.updates_per_call for c in done]
 
 
 def _check_loss(run: Run, metrics, update: int, checkpointer) -> None:
@@ -262,18 +367,24 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
   for call in bar:
     state, metrics = run.chunk(run.reward_params, state)
     frames_since += run.frames_per_call
-    last = call + 1 == end_call
-    if (call + 1) % config.log_every_calls == 0 or last:
+    done = call + 1
+    last = done == end_call
+    # Each schedule on its own: a row at each logging or evaluation call, a checkpoint at
+    # each checkpointing call, and all of them at the last call.
+    log = done % config.log_every_calls == 0 or last
+    evaluated = done % config.eval_every_calls == 0 or last
+    save = done % config.checkpoint_every_calls == 0 or last
+    if log or evaluated or save:
       metrics = jax.device_get(metrics)
       update = updates_done(state)
       _check_loss(run, metrics, update, checkpointer)
+    if log or evaluated:
       elapsed = time.perf_counter() - tick
       row = {
-        "frames": (call + 1) * run.frames_per_call,
+        "frames": done * run.frames_per_call,
         "fps": frames_since / elapsed,
         **trainer_lib.summarise(metrics),
       }
-      evaluated = (call + 1) % config.eval_every_calls == 0 or last
       if evaluated:
         row.update(run.eval_metrics(state))
       row = logger.write(update, row)
@@ -283,9 +394,9 @@ def _loop(run: Run, state, start_call: int, end_call: int, logger, checkpointer,
       bar.set_postfix(
         fps=f"{row['fps']:.0f}", vlm=f"{row['vlm_return']:.2f}", gt=f"{row['gt_return']:.2f}"
       )
-      if (call + 1) % config.checkpoint_every_calls == 0 or last:
-        checkpointer.save(update, state)
       tick, frames_since = time.perf_counter(), 0
+    if save:
+      checkpointer.save(update, state)
     if stop is not None and stop.agreed():  # preempted: keep this call's work
       if checkpointer.latest_step() != updates_done(state):
         _check_loss(run, jax.device_get(metrics), updates_done(state), checkpointer)
@@ -303,11 +414,17 @@ def main(argv):
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
   try:
     distributed.initialize()  # multi-process runs only; before anything touches a device
-    _, rows = train(f.CONFIG.value, f.WORKDIR.value, resume=f.RESUME.value, restart=f.RESTART.value)
+    _, rows = train(
+      f.CONFIG.value,
+      f.WORKDIR.value,
+      resume=f.RESUME.value,
+      restart=f.RESTART.value,
+      unchecked_config=f.UNCHECKED_CONFIG.value,
+    )
   except run_io.Interrupted as e:
     print(e, file=sys.stderr)
     sys.exit(128 + e.signum)
-  except (ValueError, FileNotFoundError, FileExistsError, RuntimeError, FloatingPointError) as e:
+  except (ValueError, OSError, RuntimeError, FloatingPointError, MemoryError) as e:
     logging.flush()
     print(f"error: {e}", file=sys.stderr)  # the last thing printed
     sys.exit(1)
@@ -317,4 +434,4 @@ def main(argv):
 
 if __name__ == "__main__":
   flags.mark_flag_as_required("config")
-  app.run(main)
+  app.run(main, flags_parser=flags_lib.parse)

@@ -20,6 +20,7 @@ the loss. Ground truth is only measured: it never reaches the learner unless
 """
 
 import dataclasses
+import json
 from typing import Any, NamedTuple
 
 import jax
@@ -31,7 +32,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from agents.types import Agent, AgentInput, Trajectory
 from envs import wrappers
 from envs.base import Environment, fill_goal_templates
-from experiments import registry
+from experiments import paths, registry
 from vlm_rewards import rewards as reward_lib
 from vlm_rewards.reward_model import RewardModel, RewardOutput, RewardParams
 
@@ -97,16 +98,48 @@ def build_reward_model(config: ml_collections.ConfigDict, goals, goal_slots=None
 def make_trainer(config: ml_collections.ConfigDict) -> Trainer:
   env = registry.make_env(config.env)
   reward_model = build_reward_model(config, env.goals, getattr(env, "goal_slots", None))
-  agent = registry.make_agent(config.agent, env.num_actions, num_updates(config))
+  agent = registry.make_agent(config.agent, env.num_actions, schedule_updates(config))
   mesh = Mesh(np.array(jax.devices()), ("data",))
   return Trainer(config, env, reward_model, agent, mesh)
 
 
-def num_updates(config: ml_collections.ConfigDict) -> int:
-  """Derived sizes live here only: updates in the run, rounded to whole compiled calls."""
+def num_updates(config: ml_collections.ConfigDict, frames: int | None = None) -> int:
+  """Derived sizes live here only: updates in `frames` (default: the run's total_frames),
+  rounded to whole compiled calls."""
+  frames = config.total_frames if frames is None else frames
   frames_per_update = config.num_envs * config.unroll_length
-  calls = max(1, config.total_frames // (frames_per_update * config.updates_per_call))
+  calls = max(1, frames // (frames_per_update * config.updates_per_call))
   return calls * config.updates_per_call
+
+
+def schedule_updates(config: ml_collections.ConfigDict) -> int:
+  """The horizon of the learning-rate schedule in updates (`resolve_schedule`)."""
+  return num_updates(config, config.get("schedule_frames", 0) or config.total_frames)
+
+
+def resolve_schedule(config: ml_collections.ConfigDict, workdir=None) -> ml_collections.ConfigDict:
+  """`config` with `schedule_frames` fixed: 0 becomes total_frames; resuming the run in
+  `workdir`, the saved run's horizon is kept whatever total_frames is now (the rule that lets
+  a resume raise total_frames without re-stretching the schedule of the updates done).
+
+  Raises:
+    ValueError: a resume asks for another non-zero horizon than the saved run's.
+  """
+  config = ml_collections.ConfigDict(config.to_dict())
+  horizon = config.get("schedule_frames", 0) or config.total_frames
+  saved_path = None if workdir is None else paths.as_path(workdir) / "config.json"
+  if saved_path is not None and saved_path.exists():
+    saved = json.loads(saved_path.read_text())
+    fixed = saved.get("schedule_frames") or saved["total_frames"]
+    if config.get("schedule_frames", 0) not in (0, fixed):
+      raise ValueError(
+        f"Bad config: schedule_frames={config.schedule_frames} on resume, but the run in "
+        f"{workdir} is on a schedule over {fixed} frames, fixed when it started. Leave "
+        "schedule_frames at 0 (the run's), or start a new run."
+      )
+    horizon = fixed
+  config.schedule_frames = horizon
+  return config
 
 
 # ----------------------------------------------------------------------------- acting

@@ -41,9 +41,14 @@ def test_fresh_run_refuses_an_occupied_workdir_and_restart_moves_it_aside(tmp_pa
   assert json.loads((tmp_path / "run" / "config.json").read_text())["seed"] == 0
 
 
+def _fake_checkpoint(workdir, step: int = 4):
+  (workdir / "checkpoints" / str(step)).mkdir(parents=True)  # all that Workdir looks at
+
+
 def test_a_lock_keeps_a_second_process_out(tmp_path):
   config = playhouse_find.get_config("smoke")
   first = run_io.Workdir(tmp_path, config)
+  _fake_checkpoint(tmp_path)
   with pytest.raises(RuntimeError, match="Another process is training"):
     run_io.Workdir(tmp_path, config, resume=True)
   first.close()
@@ -53,6 +58,7 @@ def test_a_lock_keeps_a_second_process_out(tmp_path):
 def test_resume_checks_the_config_and_records_allowed_changes(tmp_path):
   config = playhouse_find.get_config("smoke")
   run_io.Workdir(tmp_path, config).close()
+  _fake_checkpoint(tmp_path)
   changed = playhouse_find.get_config("smoke")
   changed.seed, changed.reward.threshold = 1, 0.5
   with pytest.raises(ValueError, match=r"reward.threshold: 0.9 -> 0.5; seed: 0 -> 1"):

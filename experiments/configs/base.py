@@ -45,6 +45,10 @@ def get_config() -> ml_collections.ConfigDict:
   c.unroll_length = 16
   c.updates_per_call = 8
   c.total_frames = 1_500_000
+  # Horizon of the learning-rate schedule (agent.learner.lr_schedule), fixed when a run
+  # starts: 0 is the run's total_frames. A resume that raises total_frames keeps it, so the
+  # updates done stay on their schedule (a decaying one then stays at its final value, 0).
+  c.schedule_frames = 0
   c.eval_envs = 128
   c.log_every_calls = 4
   c.eval_every_calls = 40

@@ -191,6 +191,31 @@ def test_all_ones_mask_equals_no_mask(agent):
   np.testing.assert_allclose(loss_none, loss_ones, rtol=1e-5)
 
 
+def test_clipped_fraction_ignores_rounding_above_the_threshold():
+  rho = jnp.array([1.0, 1.0 + 1e-4, 1.0 + 2e-3, 0.5, 3.0])
+  np.testing.assert_allclose(impala.clipped_fraction(rho, 1.0), 2 / 5)
+  np.testing.assert_allclose(impala.clipped_fraction(2.0 * rho, 2.0), 2 / 5)
+
+
+def test_rho_clipped_fraction_is_zero_on_policy_and_counts_ratios_clearly_above(agent):
+  """On-policy ratios computed along another float32 path (logits shifted by a constant,
+  which softmax ignores, round differently) are not clipped; lowering the behaviour logit of
+  the taken action at one of the T steps gives ratios well above 1 there, a 1/T share."""
+  network, params = agent
+  traj = random_trajectory(jax.random.key(10), network)._replace(mask=None)
+  logits = network.unroll(params, traj.inputs, traj.initial_core_state)[0].logits[:-1]
+  loss_fn = jax.jit(impala.make_loss_fn(network, LEARNER_CONFIG))
+  for behaviour in (logits, (logits + 1000.0) - 1000.0):
+    _, metrics = loss_fn(params, traj._replace(behaviour_logits=behaviour))
+    assert metrics["rho_clipped_fraction"] == 0.0
+  _, metrics = loss_fn(params, traj._replace(behaviour_logits=(logits + 1000.0) - 1000.0))
+  assert metrics["rho_mean"] != 1.0  # the shifted path does round: ratios a hair off 1
+  taken = jax.nn.one_hot(traj.actions, A)
+  lowered = logits - jnp.zeros((T, 1, 1)).at[1].set(1.0) * taken
+  _, metrics = loss_fn(params, traj._replace(behaviour_logits=lowered))
+  np.testing.assert_allclose(metrics["rho_clipped_fraction"], 1 / T)
+
+
 def test_nan_reward_gives_non_finite_loss(agent, lagged_update):
   state, update = lagged_update
   traj = random_trajectory(jax.random.key(3), agent[0])

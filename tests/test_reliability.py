@@ -6,11 +6,13 @@ import pathlib
 import signal
 import sys
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl import app
+from jax.experimental import checkify
 
 from agents import impala
 from envs.playhouse import PlayhouseConfig
@@ -173,6 +175,40 @@ def test_goal_ids_out_of_range_and_a_single_string_goal_list(tiny_clip):
     model.score(model.params, frames, np.array([100], np.int32))
   with pytest.raises(ValueError, match="single string 'a red ball'.*\\[goal\\]"):
     RewardModel(tiny_clip, "a red ball")
+
+
+@pytest.mark.parametrize("kind", ["vlm", "cosine"])
+def test_goal_ids_out_of_range_under_jit_score_zero_with_nan_probability(tiny_clip, kind):
+  """Inside jit nothing can raise, and JAX indexing would score id 3 (clamped) and id -1
+  (wrapped) as goal 2. Their rows get reward 0 and probability NaN; the others are unchanged.
+  Threshold 0 makes every valid row's Eq. 2 reward 1, so a row scored as another goal shows."""
+  model = RewardModel(tiny_clip, ["a red ball", "a blue cube", "a car"], threshold=0.0, kind=kind)
+  frames = np.random.default_rng(0).integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
+  valid_ids = np.array([0, 2, 1, 2, 2], np.int32)
+  bad_ids = np.array([0, 3, 1, -1, 2], np.int32)
+  reward_fn = jax.jit(model.reward_fn)
+  reward_ok, prob_ok = reward_fn(model.params, frames, valid_ids)
+  reward, prob = reward_fn(model.params, frames, bad_ids)
+  bad = np.array([False, True, False, True, False])
+  assert np.all(np.asarray(reward_ok) != 0)  # so that 0 below is the mask, not the score
+  np.testing.assert_array_equal(reward[bad], 0.0)
+  assert np.all(np.isnan(prob[bad]))
+  np.testing.assert_array_equal(reward[~bad], reward_ok[~bad])
+  np.testing.assert_array_equal(prob[~bad], prob_ok[~bad])
+
+
+def test_checked_reward_fn_names_out_of_range_goal_ids_under_jit(tiny_clip):
+  model = RewardModel(tiny_clip, ["a red ball", "a blue cube", "a car"])
+  frames = np.zeros((3, 32, 32, 3), np.uint8)
+  checked = jax.jit(model.checked_reward_fn)
+  err, (reward, prob) = checked(model.params, frames, np.array([0, 7, -2], np.int32))
+  with pytest.raises(checkify.JaxRuntimeError, match=r"goal_ids must be in \[0, 3\).* -2 to 7"):
+    err.throw()
+  assert np.isnan(prob[1]) and reward[1] == 0.0
+  ids = np.array([0, 1, 2], np.int32)
+  err, out = checked(model.params, frames, ids)
+  assert err.get() is None
+  chex.assert_trees_all_equal(out, jax.jit(model.reward_fn)(model.params, frames, ids))
 
 
 def test_benchmarks_write_no_results_without_out(monkeypatch):

@@ -8,6 +8,15 @@ the same size needs no recompile, and a sharded trainer replicates them like any
   rm = RewardModel(clip, env.goals, templates="photo", num_negatives=8, threshold=0.5)
   reward_fn = jax.jit(rm.reward_fn)
   reward, probability = reward_fn(rm.params, frames_uint8, goal_ids)
+
+Goal ids outside [0, N) raise a ValueError where they are concrete. Inside jit they cannot
+raise, and JAX indexing would score them as another goal (a negative id wraps, a large one
+is clamped to the last goal), so their rows get reward 0 and probability NaN instead: NaN
+never passes the threshold and shows in any mean of the probabilities. To have jitted code
+report them, use the checked variant, whose error says which ids were out of range::
+
+  err, (reward, probability) = jax.jit(rm.checked_reward_fn)(rm.params, frames_uint8, goal_ids)
+  err.throw()  # raises checkify.JaxRuntimeError on the host if an id was out of range
 """
 
 from collections.abc import Callable, Sequence
@@ -17,6 +26,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 
 from vlm_rewards import rewards
 from vlm_rewards.prompts import ensemble_text_embeddings
@@ -75,6 +85,11 @@ class RewardOutput(NamedTuple):
   reward: jax.Array
   probability: jax.Array
   image_emb: jax.Array
+
+
+def valid_goal_ids(goal_ids: jax.Array, num_goals: int) -> jax.Array:
+  """bool [B]: which goal ids index one of ``num_goals`` goals (0 <= id < num_goals)."""
+  return (goal_ids >= 0) & (goal_ids < num_goals)
 
 
 def _check_goals(goals: Sequence[str]) -> tuple[str, ...]:
@@ -258,29 +273,35 @@ class RewardModel:
     self._check_goal_ids(goal_ids)
     return self._probability(self.params, image_emb, goal_ids, temperature)
 
+  def _goal_ids_message(self) -> str:
+    return (
+      f"goal_ids must be in [0, {self.num_goals}) (indices into the {self.num_goals} goals), "
+      "got values from {} to {}."
+    )
+
   def _check_goal_ids(self, goal_ids) -> None:
-    """Out-of-range ids would be clamped by JAX indexing and scored against another goal:
-    checked wherever the ids are concrete (host calls); inside jit the caller guarantees
-    0 <= id < num_goals (environments draw ids from their own goal pools)."""
+    """Raises on out-of-range ids where they are concrete (host calls). Traced ids cannot
+    raise here; ``_probability`` and ``score`` mask their rows (reward 0, probability NaN),
+    and ``checked_reward_fn`` reports them through checkify."""
     if isinstance(goal_ids, jax.core.Tracer):
       return
     ids = np.asarray(goal_ids)
     if ids.size and (ids.min() < 0 or ids.max() >= self.num_goals):
-      raise ValueError(
-        f"goal_ids must be in [0, {self.num_goals}) (indices into the {self.num_goals} goals), "
-        f"got values from {ids.min()} to {ids.max()}."
-      )
+      raise ValueError(self._goal_ids_message().format(ids.min(), ids.max()))
 
   def _probability(self, params: RewardParams, image_emb, goal_ids, temperature=None):
+    """Eq. 1 of each row's goal; NaN where the goal id is out of range."""
+    valid = valid_goal_ids(goal_ids, params.goal_emb.shape[0])
     goal_emb = params.goal_emb[goal_ids]
     negative_emb = params.goal_emb[params.negative_ids[goal_ids]]
     if params.goal_negative_emb is not None:
       own = params.goal_negative_emb[params.goal_negative_ids[goal_ids]]  # [B, M, D]
       negative_emb = jnp.concatenate([negative_emb, own], axis=1)
     temperature = self.temperature if temperature is None else temperature
-    return rewards.success_probability(
+    probability = rewards.success_probability(
       image_emb, goal_emb, negative_emb, temperature, params.extra_negative_emb
     )
+    return jnp.where(valid, probability, jnp.nan)
 
   def score(self, params, frames: jax.Array, goal_ids: jax.Array) -> RewardOutput:
     """Rewards, probabilities and image embeddings of a batch of frames; pure and jittable.
@@ -288,7 +309,8 @@ class RewardModel:
     Args:
       params: ``self.params`` (image tower, goal and negative embeddings).
       frames: uint8 [B, H, W, 3] observations.
-      goal_ids: int32 [B] goal index of each frame.
+      goal_ids: int32 [B] goal index of each frame, in [0, N). Concrete out-of-range ids raise
+        a ValueError; traced ones (under jit) give their row reward 0 and probability NaN.
 
     Returns:
       ``RewardOutput`` with reward [B], probability [B] and image_emb [B, D], all float32.
@@ -307,12 +329,33 @@ class RewardModel:
       reward = rewards.goal_baseline_reward(
         image_emb, params.goal_emb[goal_ids], params.baseline_emb, self.alpha
       )
+    reward = jnp.where(valid_goal_ids(goal_ids, params.goal_emb.shape[0]), reward, 0.0)
     return RewardOutput(reward, probability, image_emb)
 
   def reward_fn(self, params, frames: jax.Array, goal_ids: jax.Array):
     """``(params, frames uint8 [B,H,W,3], goal_ids int32 [B]) -> (reward [B], probability [B])``.
 
-    Pure and jittable; apply ``jax.jit`` at the call site.
+    Pure and jittable; apply ``jax.jit`` at the call site. Out-of-range ids as in ``score``.
     """
     out = self.score(params, frames, goal_ids)
     return out.reward, out.probability
+
+  def checked_reward_fn(self, params, frames: jax.Array, goal_ids: jax.Array):
+    """``reward_fn`` that reports out-of-range goal ids: ``-> (error, (reward, probability))``.
+
+    Pure and jittable (``checkify.checkify`` is applied inside). ``error.throw()`` raises a
+    ``checkify.JaxRuntimeError`` naming the valid range and the smallest and largest id given;
+    ``error.get()`` is None when every id is valid. Rewards and probabilities are those of
+    ``reward_fn``. A ``checkify.check`` cannot live in ``reward_fn`` itself: jit refuses one that
+    is not wrapped by ``checkify.checkify``, and wrapping changes what the function returns.
+    """
+
+    def checked(params, frames, goal_ids):
+      if goal_ids.size:
+        valid = valid_goal_ids(goal_ids, params.goal_emb.shape[0])
+        checkify.check(
+          jnp.all(valid), self._goal_ids_message(), jnp.min(goal_ids), jnp.max(goal_ids)
+        )
+      return self.reward_fn(params, frames, goal_ids)
+
+    return checkify.checkify(checked)(params, frames, goal_ids)

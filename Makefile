@@ -56,7 +56,8 @@ bench: install-test
 SIZES ?= XS S M L
 study-lift-sizes: install
 	for s in $(SIZES); do test -d runs/pretrain_clip/$$s/model || \
-	  $(PY) -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:$$s || exit 1; done
+	  $(PY) -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:$$s \
+	  $$(test -d runs/pretrain_clip/$$s/checkpoints && echo --resume) || exit 1; done
 	$(PY) -c "import json, sys; m = json.load(open(sys.argv[1]))['models']; \
 	  sys.exit(any(s not in m for s in sys.argv[2:]))" runs/lift_sizes/calibration.json $(SIZES) \
 	  2>/dev/null || $(PY) -m experiments.analysis.calibrate --overwrite \
@@ -74,4 +75,5 @@ WEB_SIZES ?= XXS XS M
 web-clips: install
 	for s in $(WEB_SIZES); do test -f vlm_rewards/assets/web_$$s/config.json || \
 	  $(PY) -m experiments.pretrain_clip --config=experiments/configs/pretrain_clip.py:$$s,web \
-	  --config.export_dir=vlm_rewards/assets/web_$$s || exit 1; done
+	  --config.export_dir=vlm_rewards/assets/web_$$s \
+	  $$(test -d runs/pretrain_clip/web/$$s/checkpoints && echo --resume) || exit 1; done

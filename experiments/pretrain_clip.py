@@ -7,10 +7,13 @@ one rollout's worth of the pool is replaced every `data.refresh_every` steps, so
 changing during training. Each batch draws frames without replacement, one true caption per
 frame (never a held-out composition), and the multi-positive `match` matrix of the loss.
 The workdir gets metrics.jsonl, orbax checkpoints, `model/` and `summary.json`. SIGTERM or
-Ctrl-C checkpoints the step in flight and exits with 128 + signal; the same command resumes
-from the latest checkpoint. On the corpus the batches continue where the checkpoint left
-them; the environments' rollout pools start again from the seed, so there a resumed run is an
-equivalent run, not the identical one.
+Ctrl-C checkpoints the step in flight and exits with 128 + signal; the same command with
+--resume continues from the latest checkpoint. The workdir (`--workdir`, or the config's) is
+guarded as training's is (`experiments.run_io.Workdir`): a second run into it is refused
+unless --resume (the config must match but for `RESUMABLE_KEYS`) or --restart (the old run
+is moved aside); a finished run is never rewritten. On the corpus the batches continue where
+the checkpoint left them; the environments' rollout pools start again from the seed, so there
+a resumed run is an equivalent run, not the identical one.
 
 Data parallel over every device; multi-process like `experiments.train` (the flags of
 `experiments.distributed`, or `python -m experiments.launch_local ... experiments.pretrain_clip
@@ -33,12 +36,11 @@ import ml_collections
 import numpy as np
 import optax
 import transformers
-from absl import app
+from absl import app, flags
 from jax.sharding import Mesh
-from ml_collections import config_flags
 
 from envs.playhouse import Playhouse, PlayhouseConfig
-from experiments import distributed, paths, run_io
+from experiments import distributed, flags_lib, paths, run_io
 from experiments.pretraining import clip_data, launcher_data
 from experiments.run_io import Checkpointer, MetricsLogger
 from vlm_rewards import clip, corpus, pretrain
@@ -261,12 +263,12 @@ def train_with_checkpoints(
 
   Raises:
     run_io.Interrupted: on SIGTERM / SIGINT (to any process), after checkpointing the step
-      in flight; the same command resumes from it.
+      in flight; the same command with --resume continues from it.
   """
   state = pretrain.create_train_state(params, optimizer)
   if mesh is not None:
     state = pretrain.replicate(state, mesh)
-  checkpointer = Checkpointer(workdir)
+  checkpointer = Checkpointer(workdir, clean_partial=True)  # the workdir's owner
   if checkpointer.latest_step() is not None:
     abstract = jax.tree.map(
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state
@@ -297,7 +299,8 @@ def train_with_checkpoints(
         checkpointer.save(step, state)
       raise run_io.Interrupted(
         f"Stopped by {signal.Signals(stop.signum).name} at step {step} of {num_steps}; its "
-        f"checkpoint is in {checkpointer.directory}. The same command resumes from it.",
+        f"checkpoint is in {checkpointer.directory}. Continue with the same command and "
+        "--resume.",
         stop.signum,
       )
     return state, history
@@ -345,10 +348,48 @@ def initial_model(config: ml_collections.ConfigDict):
   return model, start.params
 
 
-def run(config: ml_collections.ConfigDict) -> dict:
+# What a resumed pretraining run may change (the rest would change the model it trains).
+RESUMABLE_KEYS = ("checkpoint_every", "log_every", "export_dir", "workdir")
+
+
+def run(
+  config: ml_collections.ConfigDict,
+  resume: bool = False,
+  restart: bool = False,
+  unchecked_config: bool = False,
+) -> dict:
   """Trains, saves `model/` (and `export_dir`), returns the summary (on process 0; None on
-  the others)."""
+  the others). The workdir is the training runs' (`run_io.Workdir`): a fresh run refuses one
+  that holds another run unless `restart`; `resume` continues the latest checkpoint with the
+  saved config (only `RESUMABLE_KEYS` may change); resuming a finished run changes nothing
+  and returns its summary."""
   workdir = paths.as_path(config.workdir)  # a local folder, or a cloud URI (gs://...)
+  run_io.check_workdir(workdir)
+  owner = distributed.run_on_main(
+    lambda: run_io.Workdir(
+      workdir,
+      config,
+      resume=resume,
+      restart=restart,
+      resumable=RESUMABLE_KEYS,
+      unchecked_config=unchecked_config,
+    ),
+    f"take the workdir {workdir}",
+  )
+  try:
+    return _run(config, workdir, resume)
+  finally:
+    if owner is not None:
+      owner.close()
+
+
+def _run(config: ml_collections.ConfigDict, workdir: paths.Path, resume: bool) -> dict:
+  finished = workdir / "summary.json"
+  if resume and finished.exists():
+    summary = json.loads(finished.read_text())
+    if summary["steps"] >= config.num_steps:
+      print(f"{workdir}: finished at step {summary['steps']}; nothing to do.", file=sys.stderr)
+      return summary if distributed.is_main() else None
   mesh = Mesh(np.array(jax.devices()), ("data",))
   if config.batch_size % mesh.size:
     raise ValueError(
@@ -360,10 +401,11 @@ def run(config: ml_collections.ConfigDict) -> dict:
     config.learning_rate, config.warmup_steps, config.num_steps, config.weight_decay
   )
   main = distributed.is_main()
-  checkpoints = Checkpointer(workdir)
-  resume_step = checkpoints.latest_step()  # a resumed run drops the rows logged after it
-  checkpoints.close()
+  resume_step = run_io.checkpoint_steps(workdir)[-1] if resume else None
   logger = MetricsLogger(workdir, keep_until=resume_step, write_files=main)
+  if resume and main:
+    expected = range(config.log_every, resume_step + 1, config.log_every)
+    run_io.report_lost_rows(logger.read(), expected, logger.path)
   start = time.time()
   try:
     state, history = train_with_checkpoints(
@@ -408,18 +450,24 @@ def run(config: ml_collections.ConfigDict) -> dict:
 
 def main(argv) -> None:
   del argv
-  distributed.initialize()
+  f = flags_lib
+  config = f.CONFIG.value
+  if f.WORKDIR.value is not None:  # --workdir in place of the config's
+    with config.unlocked():
+      config.workdir = f.WORKDIR.value
   try:
-    summary = run(_CONFIG.value)
+    distributed.initialize()
+    summary = run(config, f.RESUME.value, f.RESTART.value, f.UNCHECKED_CONFIG.value)
   except run_io.Interrupted as e:
     print(e, file=sys.stderr)
     sys.exit(128 + e.signum)
+  except (ValueError, OSError, RuntimeError, FloatingPointError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
   if summary is not None:
     print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
-  # Defined here rather than at import, so that this module can be imported beside
-  # experiments.train (which defines a flag of the same name), as tests do.
-  _CONFIG = config_flags.DEFINE_config_file("config", "experiments/configs/pretrain_clip.py:S")
-  app.run(main)
+  flags.FLAGS.set_default("config", "experiments/configs/pretrain_clip.py:S")
+  app.run(main, flags_parser=flags_lib.parse)

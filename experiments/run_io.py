@@ -299,6 +299,10 @@ class MetricsLogger:
   def read(self) -> list[dict[str, float]]:
     return read_metrics(self.path)
 
+  def report_lost(self, expected: Sequence[int]) -> list[int]:
+    """`report_lost_rows` of this file (after a resume's `keep_until`)."""
+    return report_lost_rows(self.read(), expected, self.path)
+
 
 def wandb_tracker(config, workdir: Path):
   """With `logger.wandb` set, a function that starts a Weights & Biases run mirroring the

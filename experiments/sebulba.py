@@ -95,15 +95,18 @@ class ActorFunctions(NamedTuple):
   metrics: Callable  # outs [T] -> rollout metric sums
 
 
-def num_updates(config: ml_collections.ConfigDict) -> int:
-  """Updates in a Sebulba run: one per actor rollout of envs_per_actor x unroll_length frames."""
-  frames = config.sebulba.envs_per_actor * config.unroll_length
-  return max(1, config.total_frames // frames)
+def num_updates(config: ml_collections.ConfigDict, frames: int | None = None) -> int:
+  """Updates in `frames` (default: the run's total_frames) of a Sebulba run: one per actor
+  rollout of envs_per_actor x unroll_length frames."""
+  frames = config.total_frames if frames is None else frames
+  return max(1, frames // (config.sebulba.envs_per_actor * config.unroll_length))
 
 
 def make_agent(config: ml_collections.ConfigDict, num_actions: int):
-  """The config's agent, its learning-rate schedule over this run's `num_updates`."""
-  return registry.make_agent(config.agent, num_actions, num_updates(config))
+  """The config's agent, its learning-rate schedule over the updates of `schedule_frames`
+  (`trainer.resolve_schedule`)."""
+  horizon = num_updates(config, config.get("schedule_frames", 0) or config.total_frames)
+  return registry.make_agent(config.agent, num_actions, horizon)
 
 
 def make_trainer(config: ml_collections.ConfigDict, goals, num_actions: int, goal_slots=None):
@@ -263,6 +266,8 @@ def train(
   resume.
   """
   workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...)
+  run_io.check_workdir(workdir)
+  config = trainer_lib.resolve_schedule(config, workdir if resume else None)
   make_envs = make_envs or functools.partial(registry.make_host_envs, config)
   first = make_envs(0, 0)
   s, actors, stop = config.sebulba, [], threading.Event()
@@ -422,9 +427,13 @@ def main(argv):
   f = flags_lib  # --config, --workdir, --resume, --restart: shared with experiments/train.py
   if f.WORKDIR.value is None:
     raise app.UsageError("--workdir is required: the folder for metrics and checkpoints.")
-  train(f.CONFIG.value, f.WORKDIR.value, resume=f.RESUME.value, restart=f.RESTART.value)
+  try:
+    train(f.CONFIG.value, f.WORKDIR.value, resume=f.RESUME.value, restart=f.RESTART.value)
+  except (ValueError, OSError, RuntimeError, FloatingPointError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
 
 
 if __name__ == "__main__":
   flags.mark_flag_as_required("config")
-  app.run(main)
+  app.run(main, flags_parser=flags_lib.parse)

@@ -146,6 +146,9 @@ class SeedLoggers:
   def read(self) -> list[list[dict[str, float]]]:
     return [logger.read() for logger in self.loggers]
 
+  def report_lost(self, expected) -> list[list[int]]:
+    return [logger.report_lost(expected) for logger in self.loggers]
+
 
 # ----------------------------------------------------------------------------- the grid
 
@@ -205,11 +208,6 @@ def group_dir(workdir: paths.Path, point: dict, seeds) -> paths.Path:
   return workdir / point_name(point) / ("seeds_" + "_".join(str(s) for s in seeds))
 
 
-def _has_checkpoint(path: paths.Path) -> bool:
-  ckpt = path / "checkpoints"
-  return ckpt.is_dir() and any(p.name.isdigit() for p in ckpt.iterdir())
-
-
 def extends(saved: dict, record: dict) -> bool:
   """Whether sweep `record` is the `saved` one, or it with grid points added at the end (a
   sweep may grow; its config, seeds and existing points may not change)."""
@@ -218,7 +216,13 @@ def extends(saved: dict, record: dict) -> bool:
     k: v for k, v in new.items() if k != "points"
   }
   n = len(old["points"])
-  return saved["config"] == record["config"] and same and new["points"][:n] == old["points"]
+  # A key the configs gained since the sweep was saved, at its neutral 0, changes nothing.
+  config = {
+    k: v
+    for k, v in record["config"].items()
+    if k in saved["config"] or k not in run_io.Workdir.ADDED_KEYS or v != 0
+  }
+  return saved["config"] == config and same and new["points"][:n] == old["points"]
 
 
 def run_sweep(base: ml_collections.ConfigDict, sweep: dict, workdir: str | os.PathLike) -> dict:
@@ -244,7 +248,7 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: dict, workdir: str | os.Pa
         continue
       run_config = ml_collections.ConfigDict(config.to_dict())
       run_config.seed = seeds[0]  # recorded in the group's config.json; SeedsRun uses `seeds`
-      resume = _has_checkpoint(path)
+      resume = bool(run_io.checkpoint_steps(path))
       print(f"{path}: {'resuming' if resume else 'starting'} seeds {seeds}", flush=True)
       # A folder without a checkpoint holds no work beyond its first log rows: it is moved
       # aside (not deleted) and the group starts over.
@@ -376,7 +380,7 @@ def main(argv):
   except run_io.Interrupted as e:
     print(f"{e} Rerun the same sweep command to continue.", file=sys.stderr)
     sys.exit(128 + e.signum)
-  except (ValueError, FileNotFoundError, FileExistsError, RuntimeError, FloatingPointError) as e:
+  except (ValueError, OSError, RuntimeError, FloatingPointError, MemoryError) as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
   for name, r in results.items():
@@ -386,4 +390,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=flags_lib.parse)

@@ -229,7 +229,8 @@ def _finished(run: Run, workdir: paths.Path):
     checkpointer.close()
   print(
     f"{workdir}: the run finished at update {steps[-1]} ({run.config.total_frames} frames); "
-    "nothing to do. Raise --config.total_frames to train on.",
+    "nothing to do (a larger total_frames continues it on its learning-rate schedule, "
+    "whose horizon stays: docs/training.md).",
     file=sys.stderr,
   )
   main = distributed.is_main()
@@ -296,7 +297,7 @@ def _train(run: Run, workdir, resume, restart, unchecked_config, stop_after_call
       start_call = update // config.updates_per_call
       logger = run.make_logger(workdir, keep_until=update, write_files=main)
       if main:
-        run_io.report_lost_rows(logger.read(), row_steps(config, start_call), logger.path)
+        logger.report_lost(row_steps(config, start_call))
     else:
       state = run.initial_state()
       logger = run.make_logger(workdir, write_files=main)

@@ -9,6 +9,7 @@ import tempfile
 import jax
 import pytest
 import transformers
+from etils import epath
 from fsspec.implementations.memory import MemoryFileSystem
 from transformers import modeling_flax_pytorch_utils as pt_utils
 
@@ -174,6 +175,8 @@ class MemoryCheckpointer:
 
   def save(self, step: int, state) -> None:
     self.saved[step] = jax.device_get(state)
+    # The step's folder in the bucket too: what `run_io.Workdir` looks for.
+    epath.Path(self.directory, str(step)).mkdir(parents=True, exist_ok=True)
 
   def latest_step(self):
     return max(self.saved, default=None)

@@ -326,6 +326,24 @@ def test_a_web_clip_trains_on_the_corpus_only(tmp_path, fake_gcs, monkeypatch):
   for file in epath.Path("gs://bucket/web/model").iterdir():
     (local / file.name).write_bytes(file.read_bytes())
   assert clip.load_clip(local).image_size == 32
+  # The workdir is guarded as training's: a second run is refused, a resume of the finished
+  # run changes nothing, and a resume with another recipe is refused.
+  before = epath.Path("gs://bucket/web/summary.json").read_text()
+  with pytest.raises(FileExistsError, match="holds another run .*--resume.*--restart"):
+    pretrain_clip.run(config)
+  assert pretrain_clip.run(config, resume=True) == json.loads(before)
+  assert epath.Path("gs://bucket/web/summary.json").read_text() == before
+  with config.unlocked():
+    config.learning_rate = 3e-4
+  with pytest.raises(ValueError, match=r"changes the run .*learning_rate: 0.001 -> 0.0003"):
+    pretrain_clip.run(config, resume=True)
+
+
+def test_pretraining_refuses_a_typo_and_keeps_smoke_runs_apart():
+  with pytest.raises(ValueError, match=r"Unknown config argument \['smok'\]"):
+    pretrain_config.get_config("XS,smok")
+  smoke, full = (pretrain_config.get_config(a).workdir for a in ("XS,web,smoke", "XS,web"))
+  assert smoke != full and "smoke" in smoke
 
 
 def test_an_unknown_data_domain_is_named_with_every_valid_one():

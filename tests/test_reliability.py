@@ -1,14 +1,17 @@
 """Runs never lose work: workdir ownership, resume checks, preemption, metrics, bad inputs."""
 
+import copy
 import json
 import os
 import pathlib
 import signal
+import subprocess
 import sys
 
 import chex
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 from absl import app
@@ -265,3 +268,177 @@ def test_analysis_scripts_refuse_to_overwrite_results_without_the_flag(tmp_path)
     run_io.refuse_overwrite(results, overwrite=False)
   run_io.refuse_overwrite(results, overwrite=True)
   assert results.read_text() == "{}"  # the check itself never touches the file
+
+
+# ----------------------------------------------------------------------------- round two
+
+
+def test_workdir_paths_and_flags_that_cannot_work_are_refused_before_anything_is_written(
+  tmp_path, monkeypatch
+):
+  config = playhouse_find.get_config("smoke")
+  (tmp_path / "file").write_text("x")
+  with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+    run_io.Workdir(tmp_path / "file", config)
+  with pytest.raises(NotADirectoryError, match="lies under .*file, which is a file"):
+    run_io.Workdir(tmp_path / "file" / "run", config)
+  with pytest.raises(ValueError, match="--resume and --restart contradict"):
+    run_io.Workdir(tmp_path / "run", config, resume=True, restart=True)
+  with pytest.raises(FileNotFoundError, match="no run to continue .*Start without --resume"):
+    run_io.Workdir(tmp_path / "empty", config, resume=True)
+  assert not (tmp_path / "empty").exists() and not (tmp_path / "run").exists()
+  # Root may write anywhere here, so a read-only folder is what os.access reports.
+  real_access = os.access
+  monkeypatch.setattr(os, "access", lambda p, m: str(p) != str(tmp_path) and real_access(p, m))
+  with pytest.raises(PermissionError, match="cannot be written by this user"):
+    run_io.Workdir(tmp_path / "new", config)
+
+
+def test_what_a_workdir_holds_decides_between_fresh_resume_and_restart(tmp_path):
+  config = playhouse_find.get_config("smoke")
+  run_io.Workdir(tmp_path, config).close()  # a start-up that never logged: config.json only
+  run_io.Workdir(tmp_path, config).close()  # ... holds no work, so a fresh run takes it
+  (tmp_path / "metrics.jsonl").write_text('{"step": 0}\n')  # rows, but every checkpoint gone
+  with pytest.raises(FileNotFoundError, match="no checkpoint to continue from.*--restart"):
+    run_io.Workdir(tmp_path, config, resume=True)
+  _fake_checkpoint(tmp_path)
+  (tmp_path / "config.json").unlink()
+  with pytest.raises(FileNotFoundError, match="config.json is missing.*--unchecked_config"):
+    run_io.Workdir(tmp_path, config, resume=True)
+  run_io.Workdir(tmp_path, config, resume=True, unchecked_config=True).close()
+  # The divergence message's advice is a change that --resume accepts.
+  lower = playhouse_find.get_config("smoke")
+  lower.agent.learner.learning_rate /= 10
+  lower.agent.learner.max_grad_norm /= 2
+  run_io.Workdir(tmp_path, lower, resume=True).close()
+  assert "agent.learner.learning_rate" in (tmp_path / "config_changes.jsonl").read_text()
+
+
+def test_a_resume_keeps_the_schedule_horizon_of_the_run_it_continues(tmp_path):
+  config = playhouse_find.get_config("smoke")
+  fresh = trainer_lib.resolve_schedule(config)
+  assert fresh.schedule_frames == config.total_frames
+  run_io.Workdir(tmp_path, fresh).close()
+  longer = playhouse_find.get_config("smoke")
+  longer.total_frames *= 4
+  resumed = trainer_lib.resolve_schedule(longer, tmp_path)
+  assert resumed.schedule_frames == config.total_frames  # not the new total
+  assert trainer_lib.schedule_updates(resumed) == trainer_lib.num_updates(config)
+  assert trainer_lib.num_updates(resumed) == 4 * trainer_lib.num_updates(config)
+  _fake_checkpoint(tmp_path)
+  run_io.Workdir(tmp_path, resumed, resume=True).close()  # total_frames may change
+  other = playhouse_find.get_config("smoke")
+  other.schedule_frames = 7 * config.total_frames
+  with pytest.raises(ValueError, match="schedule_frames=2688 on resume.*over 384 frames"):
+    trainer_lib.resolve_schedule(other, tmp_path)
+  # A run saved before schedule_frames existed is on its total_frames' schedule.
+  saved = json.loads((tmp_path / "config.json").read_text())
+  del saved["schedule_frames"]
+  (tmp_path / "config.json").write_text(json.dumps(saved))
+  assert trainer_lib.resolve_schedule(longer, tmp_path).schedule_frames == 384 * 4
+  run_io.Workdir(tmp_path, trainer_lib.resolve_schedule(longer, tmp_path), resume=True).close()
+
+
+def _with(run, **values):
+  """`run` with run-time config values changed (none that its compiled call depends on)."""
+  other = copy.copy(run)
+  other.config = ml_collections.FrozenConfigDict({**run.config.to_dict(), **values})
+  return other
+
+
+def test_checkpoint_and_evaluation_schedules_do_not_wait_for_logging(tiny_run, tmp_path):
+  run = _with(
+    tiny_run,
+    log_every_calls=2,
+    eval_every_calls=3,
+    checkpoint_every_calls=3,
+    checkpoints_to_keep=5,
+    gif_every_evals=0,
+  )
+  _, rows = train_lib.train(run.config, tmp_path, run=run)
+  assert run_io.checkpoint_steps(tmp_path) == [6, 8]  # calls 3 and 4 (the last)
+  evaluated = [r["step"] for r in rows if "eval/heldout_gt_success" in r]
+  assert [r["step"] for r in rows] == [0, 4, 6, 8] and evaluated == [0, 6, 8]
+
+
+def test_a_corrupt_latest_checkpoint_is_set_aside_and_the_run_finishes_as_if_whole(
+  tiny_run, tmp_path, capsys
+):
+  _, full_rows = train_lib.train(tiny_run.config, tmp_path / "full", run=tiny_run)
+  split = tmp_path / "split"
+  train_lib.train(tiny_run.config, split, run=tiny_run, stop_after_calls=2)
+  train_lib.train(tiny_run.config, split, run=tiny_run, resume=True, stop_after_calls=3)
+  assert run_io.checkpoint_steps(split) == [4, 6]
+  for f in (split / "checkpoints" / "6").rglob("*"):
+    if f.is_file():
+      f.write_bytes(b"garbage")
+  capsys.readouterr()
+  _, rows = train_lib.train(tiny_run.config, split, run=tiny_run, resume=True)
+  err = capsys.readouterr().err
+  assert "unreadable checkpoint(s) of step 6 (moved to" in err and "Traceback" not in err
+  assert len(err.strip().splitlines()) == 1  # one line; the errors are in the log file
+  assert "Traceback" in (split / "restore_errors.log").read_text()
+  assert [p.name.split("-")[0] for p in (split / "checkpoints.corrupt").iterdir()] == ["6"]
+  assert run_io.checkpoint_steps(split)[-1] == 8
+  assert _strip(rows) == _strip(full_rows)
+  # Resuming the finished run changes nothing and returns it.
+  metrics = (split / "metrics.jsonl").read_text()
+  _, again = train_lib.train(tiny_run.config, split, run=tiny_run, resume=True)
+  assert "finished at update 8" in capsys.readouterr().err
+  assert _strip(again) == _strip(rows) and (split / "metrics.jsonl").read_text() == metrics
+
+
+def test_rows_lost_from_a_cut_metrics_file_are_named_on_resume(tiny_run, tmp_path, capsys):
+  train_lib.train(tiny_run.config, tmp_path, run=tiny_run, stop_after_calls=3)
+  text = (tmp_path / "metrics.jsonl").read_text()
+  (tmp_path / "metrics.jsonl").write_text(text[: text.index('{"step": 4')] + '{"step": 4, "fr')
+  capsys.readouterr()
+  _, rows = train_lib.train(tiny_run.config, tmp_path, run=tiny_run, resume=True)
+  assert "has lost 2 row(s) that the run logged before its checkpoint (steps 4, 6)" in (
+    capsys.readouterr().err
+  )
+  assert [r["step"] for r in rows] == [0, 2, 8]
+
+
+def test_a_signal_during_start_up_saves_a_resumable_run(tiny_run, tmp_path):
+  """SIGTERM while the run evaluates its untrained policy (before the loop): the run takes
+  its first call, saves it and stops; the resume gives an uninterrupted run's rows."""
+  _, full_rows = train_lib.train(tiny_run.config, tmp_path / "full", run=tiny_run)
+  run = copy.copy(tiny_run)
+  evaluate = run.eval_metrics
+
+  def signal_then_evaluate(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    run.eval_metrics = evaluate
+    return evaluate(*args, **kwargs)
+
+  run.eval_metrics = signal_then_evaluate
+  with pytest.raises(run_io.Interrupted, match="SIGTERM at update 2"):
+    train_lib.train(run.config, tmp_path / "split", run=run)
+  _, rows = train_lib.train(tiny_run.config, tmp_path / "split", run=tiny_run, resume=True)
+  assert _strip(rows) == _strip(full_rows)
+
+
+def test_a_call_that_cannot_fit_is_refused_with_the_estimate_and_the_limit(tiny_run):
+  need = train_lib.check_memory(tiny_run)
+  assert need > 0
+  with pytest.raises(MemoryError, match=r"needs about .* GiB per device .* GiB is available"):
+    train_lib.check_memory(tiny_run, limit=need // 2)
+
+
+def test_command_line_mistakes_get_one_line_each():
+  def command(*args):
+    out = subprocess.run(
+      [sys.executable, "-m", "experiments.train", *args],
+      cwd=ROOT,
+      capture_output=True,
+      text=True,
+      timeout=300,
+    )
+    return out.returncode, out.stderr.strip().splitlines()[-1]
+
+  smoke = "--config=experiments/configs/playhouse_find.py:smoke"
+  code, line = command(smoke, "--workdir=/tmp/x", "--config.agent.learner.learnin_rate=1")
+  assert code == 2 and line.endswith("did you mean --config.agent.learner.learning_rate?")
+  code, line = command(smoke, "--workdir=/nonexistent/x", "--resume", "--restart")
+  assert code == 1 and "--resume and --restart contradict" in line

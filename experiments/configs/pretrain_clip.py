@@ -46,9 +46,9 @@ def get_config(arg: str = "S") -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.size = size
   c.seed = 0
-  c.workdir = (
-    f"runs/pretrain_clip/{'web/' if web else ''}{'family/' if family else ''}"
-    f"{'launcher/' if launcher else ''}"
+  c.workdir = (  # smoke runs apart: a leftover smoke model never passes for a trained one
+    f"runs/pretrain_clip/{'smoke/' if smoke else ''}{'web/' if web else ''}"
+    f"{'family/' if family else ''}{'launcher/' if launcher else ''}"
     f"{'relations/' if 'relations' in flags else ''}{size}"
   )
   # Fine-tuning: a CLIP to start from (a folder, a hub id or "bundled"); its architecture

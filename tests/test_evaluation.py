@@ -280,3 +280,26 @@ def test_rate_intervals_stay_in_the_possible_range():
   assert intervals.difference_interval(10, 10, 0, 10)[1] == 1.0  # a difference of 1 at most
   assert intervals.difference_interval(0, 10, 10, 10)[0] == -1.0
   assert intervals.rate_interval(0, 10)[0] == 0.0
+
+
+def test_policy_rollout_records_the_frames_and_embeddings_of_one_trajectory(tiny_run):
+  """The analysis scripts' rollout (zero_shot's agent frames, reward_precision's embeddings):
+  for one key, the pixels and the embeddings are of the same frames, goals and successes."""
+  import jax  # noqa: PLC0415
+
+  from experiments.analysis import runs  # noqa: PLC0415
+
+  state = tiny_run.initial_state()
+  params = tiny_run.trainer.agent.acting_params(state.agent)
+  key = jax.random.key(3)
+  args = (tiny_run.trainer, params, tiny_run.reward_params, key, 4, 1, False)
+  pixels, goals, success = jax.device_get(runs.policy_rollout(*args, "pixels"))
+  emb, goals_e, success_e = jax.device_get(runs.policy_rollout(*args, "image_emb"))
+  steps = 4 * tiny_run.trainer.env.max_steps
+  assert pixels.shape[0] == emb.shape[0] == steps and pixels.dtype == np.uint8
+  np.testing.assert_array_equal(goals, goals_e)
+  np.testing.assert_array_equal(success, success_e)
+  clip = tiny_run.trainer.reward_model.clip
+  again = np.asarray(clip.image_embed_fn(tiny_run.reward_params.image, pixels))
+  np.testing.assert_allclose(again, emb, atol=2e-5)
+  assert len(set(goals.tolist())) > 1  # several goals: a real batch, not one repeated frame

@@ -17,7 +17,6 @@ precision and recall at the run's threshold. `--run` is an `experiments.train` w
 sweep group (`experiments.sweep`; `--seed` picks the run, default the group's first).
 """
 
-import functools
 import json
 import pathlib
 
@@ -28,7 +27,6 @@ from absl import app, flags, logging
 from tqdm import tqdm
 
 from experiments import run_io
-from experiments import trainer as trainer_lib
 from experiments.analysis import runs
 from experiments.pretraining import clip_data
 from vlm_rewards import evaluation
@@ -42,22 +40,6 @@ _THRESHOLD = flags.DEFINE_float("threshold", None, "Score at this beta (default:
 _EXTRA = flags.DEFINE_bool(
   "extra_negatives", True, "Keep the run's reward.extra_negatives (--noextra_negatives: drop)."
 )
-
-
-def _rollout(trainer, params, reward_params, key, num_envs: int, pool: int, random_policy: bool):
-  """Image embeddings, goals and ground truth of `num_envs` x `max_steps` acting frames."""
-  k_init, k_run = jax.random.split(key)
-  actor = trainer_lib.init_actor(trainer, reward_params, k_init, num_envs, pool)
-
-  def body(actor, k):
-    actor, out = trainer_lib.actor_step(
-      trainer, params, reward_params, actor, k, random_policy, pool
-    )
-    goals = jax.vmap(trainer.env.goal)(actor.env_state)
-    return actor, (actor.inputs.image_emb, goals, out.episode.success)
-
-  _, data = jax.lax.scan(body, actor, jax.random.split(k_run, trainer.env.max_steps))
-  return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)
 
 
 def _oracle_mix(run, pool_name: str, num_envs: int, seed: int):
@@ -74,7 +56,6 @@ def score(run, emb, goals, success) -> dict:
 
 def measure(run, params, num_envs: int = 64, seed: int = 0) -> dict:
   out = {"threshold": run.config.reward.threshold}
-  rollout = jax.jit(functools.partial(_rollout, run.trainer), static_argnums=(3, 4, 5))
   pools = run.trainer.env.goal_pools
   bar = tqdm(total=3 * len(pools), desc="reward precision", unit="dataset")
   for pool, name in enumerate(pools):
@@ -82,7 +63,9 @@ def measure(run, params, num_envs: int = 64, seed: int = 0) -> dict:
     rows = {"oracle_mix": score(run, *_oracle_mix(run, name, num_envs, seed + pool))}
     bar.update()
     for dataset, random_policy in (("random_walk", True), ("agent", False)):
-      data = rollout(params, run.reward_params, key, num_envs, pool, random_policy)
+      data = runs.policy_rollout(
+        run.trainer, params, run.reward_params, key, num_envs, pool, random_policy, "image_emb"
+      )
       rows[dataset] = score(run, *jax.device_get(data))
       bar.update()
     out[name] = rows

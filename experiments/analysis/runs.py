@@ -1,5 +1,6 @@
 """Helpers of the analysis scripts (no flags, so any script can import them)."""
 
+import functools
 import hashlib
 import json
 import pathlib
@@ -10,6 +11,7 @@ import ml_collections
 
 from experiments import run_io
 from experiments import train as train_lib
+from experiments import trainer as trainer_lib
 
 
 def source_hash(*packages: types.ModuleType) -> str:
@@ -38,3 +40,24 @@ def load_policy(run_dir: pathlib.Path, seed: int | None = None, reward_overrides
     index = 0 if seed is None else seeds.index(seed)
     params = jax.tree.map(lambda x: x[index], params)
   return run, params
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4, 5, 6, 7))
+def policy_rollout(
+  trainer, params, reward_params, key, num_envs: int, pool: int, random_policy: bool, field: str
+):
+  """(`actor.inputs.<field>`, goal, ground-truth success) of `num_envs` x `max_steps` frames
+  of the policy (or a uniformly random one) acting as in training on goal pool `pool`, each
+  flattened to [num_envs * max_steps, ...]; `field` is "pixels" or "image_emb"."""
+  k_init, k_run = jax.random.split(key)
+  actor = trainer_lib.init_actor(trainer, reward_params, k_init, num_envs, pool)
+
+  def body(actor, k):
+    actor, out = trainer_lib.actor_step(
+      trainer, params, reward_params, actor, k, random_policy, pool
+    )
+    goals = jax.vmap(trainer.env.goal)(actor.env_state)
+    return actor, (getattr(actor.inputs, field), goals, out.episode.success)
+
+  _, data = jax.lax.scan(body, actor, jax.random.split(k_run, trainer.env.max_steps))
+  return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), data)

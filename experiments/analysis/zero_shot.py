@@ -40,7 +40,6 @@ from envs.launcher import Launcher, LauncherConfig  # noqa: E402
 from envs.launcher.oracle import make_oracle  # noqa: E402
 from envs.playhouse import Playhouse, PlayhouseConfig  # noqa: E402
 from experiments import run_io  # noqa: E402
-from experiments import trainer as trainer_lib  # noqa: E402
 from experiments.analysis import runs  # noqa: E402
 from experiments.configs import launcher_common  # noqa: E402
 from experiments.pretraining import clip_data  # noqa: E402
@@ -94,23 +93,12 @@ def agent_cell(run_dir: str, seed: int, num_envs: int) -> dict:
   frames, goals, success = [], [], []
   for pool in (0, 1):
     key = jax.random.fold_in(jax.random.key(seed), pool)
-    k_init, k_run = jax.random.split(key)
-
-    def body(actor, k, pool=pool):
-      actor, out = trainer_lib.actor_step(trainer, params, run.reward_params, actor, k, False, pool)
-      goal = jax.vmap(trainer.env.goal)(actor.env_state)
-      return actor, (actor.inputs.pixels, goal, out.episode.success)
-
-    @jax.jit
-    def roll(k_init, k_run, pool=pool, body=body):
-      actor = trainer_lib.init_actor(trainer, run.reward_params, k_init, num_envs, pool)
-      steps = jax.random.split(k_run, trainer.env.max_steps)
-      return jax.lax.scan(body, actor, steps)[1]
-
-    f, g, s = jax.device_get(roll(k_init, k_run))
-    frames.append(f.reshape(-1, *f.shape[2:]))
-    goals.append(g.reshape(-1))
-    success.append(s.reshape(-1))
+    f, g, s = jax.device_get(
+      runs.policy_rollout(trainer, params, run.reward_params, key, num_envs, pool, False, "pixels")
+    )
+    frames.append(f)
+    goals.append(g)
+    success.append(s)
   return _cell(trainer.env.goals, *(np.concatenate(x) for x in (frames, goals, success)))
 
 

@@ -29,12 +29,23 @@ def parse(argv: list[str]) -> list[str]:
   with absl's message; both exit with status 2."""
   try:
     return flags.FLAGS(argv)
-  except flags.Error as e:
-    message = str(e)
+  except flags.Error as e:  # a config file that fails to load embeds its whole traceback
+    lines = [line for line in str(e).splitlines() if line.strip()]
+    message = lines[0] if len(lines) == 1 else f"{lines[0]} {lines[-1]}"
   except (AttributeError, KeyError, TypeError, ValueError) as e:  # a --config.x override
-    message = unknown_override(argv) or f"{type(e).__name__}: {e}"
+    try:
+      message = unknown_override(argv) or f"{type(e).__name__}: {e}"
+    except Exception as bad_config:  # the config file itself fails: its own message
+      message = f"--config: {bad_config}"
   print(f"error: {message}", file=sys.stderr)
   sys.exit(2)
+
+
+def with_default_config(argv: list[str], spec: str) -> list[str]:
+  """`argv` with `--config=spec` where it names no config (an entry point's default)."""
+  if any(a.startswith("--config=") for a in argv):
+    return argv
+  return [argv[0], f"--config={spec}", *argv[1:]]
 
 
 def unknown_override(argv: list[str]) -> str | None:

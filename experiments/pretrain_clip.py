@@ -36,7 +36,7 @@ import ml_collections
 import numpy as np
 import optax
 import transformers
-from absl import app, flags
+from absl import app
 from jax.sharding import Mesh
 
 from envs.playhouse import Playhouse, PlayhouseConfig
@@ -469,5 +469,5 @@ def main(argv) -> None:
 
 
 if __name__ == "__main__":
-  flags.FLAGS.set_default("config", "experiments/configs/pretrain_clip.py:S")
-  app.run(main, flags_parser=flags_lib.parse)
+  argv = flags_lib.with_default_config(sys.argv, "experiments/configs/pretrain_clip.py:S")
+  app.run(main, argv=argv, flags_parser=flags_lib.parse)

@@ -427,18 +427,23 @@ def test_a_call_that_cannot_fit_is_refused_with_the_estimate_and_the_limit(tiny_
 
 
 def test_command_line_mistakes_get_one_line_each():
-  def command(*args):
+  def command(*args, module="experiments.train"):
     out = subprocess.run(
-      [sys.executable, "-m", "experiments.train", *args],
+      [sys.executable, "-m", module, *args],
       cwd=ROOT,
       capture_output=True,
       text=True,
       timeout=300,
     )
-    return out.returncode, out.stderr.strip().splitlines()[-1]
+    lines = out.stderr.strip().splitlines()
+    assert not any("Traceback" in x for x in lines), out.stderr
+    return out.returncode, lines[-1]
 
   smoke = "--config=experiments/configs/playhouse_find.py:smoke"
   code, line = command(smoke, "--workdir=/tmp/x", "--config.agent.learner.learnin_rate=1")
   assert code == 2 and line.endswith("did you mean --config.agent.learner.learning_rate?")
   code, line = command(smoke, "--workdir=/nonexistent/x", "--resume", "--restart")
   assert code == 1 and "--resume and --restart contradict" in line
+  pretraining = "--config=experiments/configs/pretrain_clip.py:XS,smok"
+  code, line = command(pretraining, module="experiments.pretrain_clip")
+  assert code == 2 and "Unknown config argument ['smok']" in line

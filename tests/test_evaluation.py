@@ -303,3 +303,30 @@ def test_policy_rollout_records_the_frames_and_embeddings_of_one_trajectory(tiny
   again = np.asarray(clip.image_embed_fn(tiny_run.reward_params.image, pixels))
   np.testing.assert_allclose(again, emb, atol=2e-5)
   assert len(set(goals.tolist())) > 1  # several goals: a real batch, not one repeated frame
+
+
+def test_the_web_prompt_study_scores_each_paper_template_on_each_launcher_source(tiny_clip):
+  from experiments.analysis import zero_shot  # noqa: PLC0415
+  from studies.web_clip import prompts  # noqa: PLC0415
+  from vlm_rewards import prompts as templates  # noqa: PLC0415
+
+  assert [templates.TEMPLATES[n] for n in prompts.TEMPLATES.values()] == [
+    "Open {app}",
+    "Open the {app} app",
+    "Screenshot of {app}",
+    "Screenshot of {app} on Android",
+  ]
+  rng = np.random.default_rng(0)
+  n = 4 * zero_shot._MIN_POSITIVES
+  frames = rng.integers(0, 255, (n, 32, 32, 3), dtype=np.uint8)
+  goals = ("Gmail", "Maps", "Camera", "Clock")
+  cell = zero_shot._cell(
+    goals, frames, np.arange(n) % 4, np.arange(n) % 2 == 0, "android_d", ("Settings",)
+  )
+  table = prompts.score_templates(tiny_clip, dict.fromkeys(prompts.SOURCES, cell), beta=0.3)
+  assert set(table) == set(prompts.SOURCES)
+  row = table[prompts.SOURCES[0]]
+  assert sorted(row) == ["A", "B", "C", "D"] and row["D"] == zero_shot.score_cell(
+    tiny_clip, cell, 0.3
+  )
+  assert len({r["average_precision"] for r in row.values()}) > 1  # the template matters

@@ -156,7 +156,7 @@ class Actor(threading.Thread):
     self.params, self.rollouts, self.stop, self.errors = params, rollouts, stop, errors
     self.key = jax.random.fold_in(jax.random.key(trainer.config.seed), 1000 + index)
     self.restarts = 0
-    self.envs = envs
+    self.envs, self.state = envs, None  # the batch and its trainer.Actor (episode state)
     # (frame, goal, VLM reward, ground truth, first step of an episode) of environment 0.
     self.recent = collections.deque(maxlen=self.RECORDED_STEPS)
 
@@ -181,34 +181,43 @@ class Actor(threading.Thread):
     self.envs = None
 
   def _run_envs(self) -> None:
-    if self.envs is None:
-      self.envs = self.make_envs(self.index, self.restarts)
-    rp = self.trainer.reward_model.params
-    actor = self.fns.init(rp, self.envs.begin())
+    self.begin()
     while not self.stop.is_set():
-      params, version = self.params.get()
-      initial_inputs, initial_core = actor.inputs, actor.core_state
-      steps, seen = [], []
-      for _ in range(self.trainer.config.unroll_length):
-        self.key, key = jax.random.split(self.key)
-        action, core = self.fns.act(params, key, actor.inputs, actor.core_state)
-        tr = self.envs.step(action.actions, actor.needs_reset)
-        actor, out = self.fns.finish(rp, actor, tr, action.actions, action.logits, core)
-        steps.append((actor.inputs, out))
-        seen.append((tr.pixels[0], tr.goal[0]))
-      inputs, outs = jax.tree.map(lambda *x: jnp.stack(x), *steps)
-      ep = outs.episode
-      pixels, goals = zip(*seen, strict=True)
-      record = (pixels, goals, ep.tracked[:, 0], ep.success[:, 0], ep.first[:, 0])
-      self.recent.extend(zip(*jax.device_get(record), strict=True))
-      traj = self.fns.trajectory(initial_inputs, initial_core, inputs, outs)
-      rollout = Rollout(traj, self.fns.metrics(outs), version)
+      rollout = self.collect(*self.params.get())
       while not self.stop.is_set():
         try:
           self.rollouts.put(rollout, timeout=0.5)
           break
         except queue.Full:
           continue
+
+  def begin(self) -> None:
+    """Builds the environments if needed and starts their episodes."""
+    if self.envs is None:
+      self.envs = self.make_envs(self.index, self.restarts)
+    self.state = self.fns.init(self.trainer.reward_model.params, self.envs.begin())
+
+  def collect(self, params, version: int) -> Rollout:
+    """One rollout of `unroll_length` steps of every environment, acting with `params` (the
+    learner's update `version`), from where the last one ended."""
+    rp, actor = self.trainer.reward_model.params, self.state
+    initial_inputs, initial_core = actor.inputs, actor.core_state
+    steps, seen = [], []
+    for _ in range(self.trainer.config.unroll_length):
+      self.key, key = jax.random.split(self.key)
+      action, core = self.fns.act(params, key, actor.inputs, actor.core_state)
+      tr = self.envs.step(action.actions, actor.needs_reset)
+      actor, out = self.fns.finish(rp, actor, tr, action.actions, action.logits, core)
+      steps.append((actor.inputs, out))
+      seen.append((tr.pixels[0], tr.goal[0]))
+    self.state = actor
+    inputs, outs = jax.tree.map(lambda *x: jnp.stack(x), *steps)
+    ep = outs.episode
+    pixels, goals = zip(*seen, strict=True)
+    record = (pixels, goals, ep.tracked[:, 0], ep.success[:, 0], ep.first[:, 0])
+    self.recent.extend(zip(*jax.device_get(record), strict=True))
+    traj = self.fns.trajectory(initial_inputs, initial_core, inputs, outs)
+    return Rollout(traj, self.fns.metrics(outs), version)
 
 
 @functools.lru_cache(maxsize=1)
@@ -263,9 +272,10 @@ def train(
   resume.
   """
   workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...)
-  make_envs = make_envs or functools.partial(registry.make_host_envs, config)
-  first = make_envs(0, 0)
-  s, actors, stop = config.sebulba, [], threading.Event()
+  actor_kind(config)  # before anything starts
+  factory = make_envs or functools.partial(registry.make_host_envs, config)
+  first = factory(0, 0)
+  actors, fleet = [], None
   owner = checkpointer = logger = None
   try:
     check_envs(config, first)
@@ -282,25 +292,18 @@ def train(
       start, agent_state = checkpointer.restore(jax.eval_shape(lambda: agent_state))
     tracker = run_io.wandb_tracker(config, workdir)
     logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None, tracker=tracker)
-    params = ParamsBox(trainer.agent.acting_params(agent_state), start)
-    rollouts, errors = queue.Queue(maxsize=s.queue_size), queue.Queue()
-    actors = [
-      Actor(i, trainer, make_envs, params, rollouts, stop, fns, errors, first if i == 0 else None)
-      for i in range(s.num_actors)
-    ]
-    for a in actors:
-      a.start()
-    learner = _Learner(config, trainer, update, params, logger, checkpointer)
+    acting = trainer.agent.acting_params(agent_state)
+    fleet = start_actors(config, trainer, fns, factory, make_envs, first, acting, start)
+    actors = fleet.actors
+    learner = _Learner(config, trainer, update, fleet.params, logger, checkpointer)
     with run_io.StopSignals() as signals:  # a second signal exits at once
       agent_state = learner.run(
-        agent_state, start, actors, rollouts, errors, signals, stop_after_updates
+        agent_state, start, actors, fleet.rollouts, fleet.errors, signals, stop_after_updates
       )
   finally:
-    stop.set()
-    for a in actors:
-      a.join(timeout=30)
-      a.close()
-    if not actors:
+    if fleet is not None:
+      fleet.close()
+    if fleet is None:
       first.close()
     for resource in (logger, checkpointer, owner):
       if resource is not None:
@@ -312,6 +315,68 @@ def train(
   if signals.signum is not None:
     print(f"Stopped at update {learner.update_no}; continue with --resume.", file=sys.stderr)
   return agent_state, rows
+
+
+@dataclasses.dataclass
+class Fleet:
+  """A run's actors and their channels to the learner: `rollouts.get(timeout)` (raises
+  queue.Empty), `params.set(params, version)`, `errors` (a queue.Queue of the actors'
+  errors), `stop.set()`."""
+
+  actors: list
+  rollouts: object
+  params: object
+  errors: queue.Queue
+  stop: object
+  shutdown: Callable | None = None
+
+  def close(self) -> None:
+    self.stop.set()
+    for a in self.actors:
+      a.join(timeout=30)
+      a.close()
+    if self.shutdown is not None:
+      self.shutdown()
+
+
+ACTOR_KINDS = ("threads", "processes", "ray")
+
+
+def actor_kind(config: ml_collections.ConfigDict) -> str:
+  """`sebulba.actors`, checked (ValueError names the choices)."""
+  kind = config.sebulba.get("actors", "threads")
+  if kind not in ACTOR_KINDS:
+    raise ValueError(f"Bad config: sebulba.actors must be one of {ACTOR_KINDS}, got {kind!r}.")
+  return kind
+
+
+def start_actors(config, trainer, fns, factory, make_envs, first, params, version) -> Fleet:
+  """Starts `sebulba.num_actors` actors of the kind `sebulba.actors` ("threads" in this process,
+  "processes" on this machine, "ray" on a Ray cluster), acting with `params` (update
+  `version`). Threads use `factory` and start with the batch `first`; processes and Ray
+  actors build their own batches with `make_envs` (None: the config's)."""
+  s, kind = config.sebulba, actor_kind(config)
+  if kind == "processes":
+    from experiments import sebulba_procs
+
+    actors, inbox, shared, stop, errors = sebulba_procs.start(config, make_envs, params, version)
+    first.close()  # the processes build their own
+    return Fleet(actors, inbox, shared, errors, stop, shutdown=shared.close)
+  if kind == "ray":
+    from experiments import sebulba_ray
+
+    actors, inbox, broadcast, stop, errors = sebulba_ray.start(config, make_envs, params, version)
+    first.close()  # the Ray actors build their own
+    return Fleet(actors, inbox, broadcast, errors, stop, shutdown=broadcast.close)
+  box, stop = ParamsBox(params, version), threading.Event()
+  rollouts, errors = queue.Queue(maxsize=s.queue_size), queue.Queue()
+  actors = [
+    Actor(i, trainer, factory, box, rollouts, stop, fns, errors, first if i == 0 else None)
+    for i in range(s.num_actors)
+  ]
+  for a in actors:
+    a.start()
+  return Fleet(actors, rollouts, box, errors, stop)
 
 
 class _Learner:
@@ -372,7 +437,8 @@ class _Learner:
       {"loss": float(learn["loss"])}, self.config.max_abs_loss, when, self.checkpointer
     )
     self.update_no += 1
-    self.params.set(self.trainer.agent.acting_params(new_state), self.update_no)
+    if self.update_no % self.config.sebulba.get("params_every_updates", 1) == 0:
+      self.params.set(self.trainer.agent.acting_params(new_state), self.update_no)
     return new_state, {**learn, **rollout.metrics}
 
 

@@ -1,4 +1,4 @@
-"""Sebulba: actor threads stepping host-side environments, one learner with the fused update.
+"""Sebulba: actors stepping host-side environments, one learner with the fused update.
 
   python -m experiments.sebulba --config=experiments/configs/android_common.py --workdir=DIR
   python -m experiments.sebulba --config=experiments/configs/android_common.py:smoke --workdir=DIR
@@ -10,7 +10,7 @@ no particular environment: each actor's batch is an `envs.base.HostEnvBatch` tha
 `OpenAppEnv`s, or any JAX environment stepped on the host), and the goals, frame shape and
 action count come from that batch. The layout of Stoix's and Cleanba's Sebulba:
 
-* `num_actors` actor threads, each stepping its own batch of `envs_per_actor` host
+* `num_actors` actors, each stepping its own batch of `envs_per_actor` host
   environments. Per step the actor runs the policy on the device for its whole batch
   (`agent.act`), steps its environments on the host, then scores all the new frames with the
   CLIP at once and applies the episode rules with the fused trainer's own
@@ -27,11 +27,18 @@ action count come from that batch. The layout of Stoix's and Cleanba's Sebulba:
   (`actor_restarts` in the metrics). After `max_actor_restarts` in all, the run stops with the
   last error.
 
+`sebulba.actors` says what an actor is: "threads" (here, sharing this process and Python's
+lock), "processes" (`experiments/sebulba_procs.py`: on this machine, parameters in shared
+memory, rollouts over pipes; a dead process is started again), or "ray"
+(`experiments/sebulba_ray.py`: Ray actors on a cluster, parameters through Ray's object store;
+a lost actor is created again). All run `Actor.collect`, and the learner is the same.
+
 Workdir as the fused trainer's (`experiments/run_io.py`): config.json, metrics.jsonl with
 TensorBoard events, checkpoints of the agent state (`--resume` continues from the latest; host
 environments start fresh episodes, so a resumed run is not bit-identical the way a fused run
 is), returns.png (VLM against ground-truth return of the training episodes), and a progress
-bar, and train.gif (the last whole episodes of actor 0's first environment). Ground truth (for
+bar, and train.gif (the last whole episodes of actor 0's first environment; actor threads
+only, as the frames of processes and Ray actors stay where they are). Ground truth (for
 android_env, the foreground activity over adb) is measured, never given to the learner.
 """
 

@@ -139,6 +139,34 @@ def test_a_second_writable_instance_of_an_avd_is_refused_by_the_emulator(setting
     first.close()
 
 
+_LAUNCH_AND_WAIT = """
+import sys, time
+from envs.android import emulator
+settings = emulator.EmulatorSettings(**eval(sys.argv[1]))
+emulator.EmulatorProcess(settings, emulator.instance_ports(settings, 0))
+print("launched", flush=True)
+time.sleep(600)
+"""
+
+
+def test_an_emulator_ends_with_the_process_that_launched_it(settings):
+  """A killed actor leaves no emulator behind on its ports; a busy port is a clear error."""
+  owner = subprocess.Popen(
+    [sys.executable, "-c", _LAUNCH_AND_WAIT, repr(settings.__dict__)],
+    stdout=subprocess.PIPE,
+    cwd=pathlib.Path(__file__).resolve().parents[1],
+  )
+  try:
+    assert owner.stdout.readline().strip() == b"launched"
+    with pytest.raises(RuntimeError, match=r"ports \[.*\] are in use.*attach="):
+      emulator.EmulatorProcess(settings, emulator.instance_ports(settings, 0))
+  finally:
+    owner.kill()
+    owner.wait()
+  (launch,) = _lines(pathlib.Path(settings.avd_home) / "Pixel_6.launches.jsonl")
+  assert not _alive(launch["pid"])
+
+
 @pytest.fixture
 def running(settings, tmp_path):
   """An emulator started outside the bridge, as a user's (serial, gRPC port, settings)."""

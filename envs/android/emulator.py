@@ -19,12 +19,15 @@ comes back to the saved home screen with every app closed. Without one, a reset 
 shell command: HOME, then `am force-stop` of the task's goal apps (`task.py`).
 """
 
+import ctypes
 import dataclasses
 import os
 import pathlib
 import re
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -191,16 +194,35 @@ def launch_environment(settings: EmulatorSettings) -> dict[str, str]:
   }
 
 
+def _die_with_parent() -> None:
+  """In a launched emulator, before it runs: Linux ends it when the process (thread) that
+  launched it dies, so a killed actor leaves no emulator holding its ports."""
+  if sys.platform.startswith("linux"):
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class EmulatorProcess:
-  """A launched emulator instance: its process, log file and ports."""
+  """A launched emulator instance: its process, log file and ports. It ends with the process
+  that launched it (on Linux), or at `close()`."""
 
   def __init__(self, settings: EmulatorSettings, ports: Ports, log_dir: str | None = None):
     self.ports, self.command = ports, launch_command(settings, ports)
+    busy = [p for p in (ports.console, ports.adb, ports.grpc) if _port_open(p)]
+    if busy:
+      raise RuntimeError(
+        f"Cannot launch {ports.serial}: ports {busy} are in use, perhaps by an emulator of an "
+        "earlier run (`adb devices` lists them; `adb -s SERIAL emu kill` stops one). Stop it, "
+        "attach to it (attach='SERIAL:GRPC_PORT'), or move console_port / grpc_port."
+      )
     log_dir = log_dir or tempfile.mkdtemp(prefix="vlm-rewards-emulator-")
     self.log_path = pathlib.Path(log_dir) / f"{ports.serial}.log"
     self._log = open(self.log_path, "wb")
     self._process = subprocess.Popen(
-      self.command, env=launch_environment(settings), stdout=self._log, stderr=self._log
+      self.command,
+      env=launch_environment(settings),
+      stdout=self._log,
+      stderr=self._log,
+      preexec_fn=_die_with_parent,
     )
     self._wait_for_grpc(settings.boot_timeout_s)
 

@@ -194,11 +194,15 @@ def launch_environment(settings: EmulatorSettings) -> dict[str, str]:
   }
 
 
+# libc's prctl, loaded here rather than in the forked child (no dynamic loading after a fork).
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
 def _die_with_parent() -> None:
   """In a launched emulator, before it runs: Linux ends it when the process (thread) that
   launched it dies, so a killed actor leaves no emulator holding its ports."""
-  if sys.platform.startswith("linux"):
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+  if _PRCTL is not None:
+    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class EmulatorProcess:

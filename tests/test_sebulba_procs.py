@@ -84,3 +84,30 @@ def test_actor_processes_train_and_a_killed_actor_is_restarted(tiny_clip_dirs, t
   for row in rows:
     assert np.isfinite(row["loss"]) and 0 <= row["gt_return"] <= 1
   assert not [p for p in mp.active_children() if p.name.startswith("actor-")]  # all ended
+
+
+def test_the_learner_publishes_parameters_every_params_every_updates():
+  class Recorder:
+    def __init__(self):
+      self.versions = []
+
+    def set(self, params, version):
+      self.versions.append((int(params), version))
+
+  class Agent:
+    def acting_params(self, state):
+      return state
+
+  class Trainer:
+    agent = Agent()
+
+  config = android_common.get_config("smoke")
+  config.sebulba.params_every_updates = 2
+  recorder = Recorder()
+  update = lambda state, trajectory: (state + 1, {"loss": 0.5})  # noqa: E731
+  learner = sebulba._Learner(config, Trainer(), update, recorder, None, None)
+  state = 0
+  for _ in range(5):
+    state, metrics = learner._apply(state, sebulba.Rollout(None, {"episodes": 1.0}, 0))
+  assert recorder.versions == [(2, 2), (4, 4)]  # the state after updates 2 and 4
+  assert metrics == {"loss": 0.5, "episodes": 1.0}

@@ -15,6 +15,8 @@ EXTRAS = {
   # The AndroidEnv bridge (envs/android/): android_env imports immutabledict without
   # declaring it, and its generated protos need protobuf >= 6.33 and grpcio >= 1.81.1.
   "android": ["android-env>=1.3,<2", "immutabledict>=4", "protobuf>=6.33", "grpcio>=1.81.1"],
+  # Sebulba's actors on a Ray cluster (experiments/sebulba_ray.py, sebulba.actors="ray").
+  "ray": ["ray>=2.40,<3"],
   # Interval estimates: rliable's over a sweep's seeds (experiments/sweep.py; its arch
   # dependency, < 8, does not import under pandas 3), statsmodels' for proportions (studies).
   "sweep": ["rliable>=1.2,<2", "pandas>=2,<3", "statsmodels>=0.14"],
@@ -33,6 +35,7 @@ EXTRAS = {
 # viewer (tests read event files with it), and the test runners.
 EXTRAS["test"] = [
   *EXTRAS["android"],
+  *EXTRAS["ray"],
   *EXTRAS["sweep"],
   *EXTRAS["torch"],
   "tensorboard>=2.15",

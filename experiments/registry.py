@@ -11,6 +11,7 @@ The reward's CLIP (`load_reward_clip`) is a `load_clip` source or, the same way,
 path of a loader of another CLIP implementation.
 """
 
+import dataclasses
 import functools
 import importlib
 import json
@@ -62,30 +63,64 @@ def _jax_env(env_config_json: str) -> Environment:
 
 def _android(config: ml_collections.ConfigDict, actor: int, restarts: int, load) -> HostEnvBatch:
   """android_env `OpenAppEnv`s: "Open <app>" for the apps of `env.task`, ground truth from the
-  foreground activity; `load(env config, seed)` gives each one's android_env."""
+  foreground app (`env.match`: its package or exact activity); `load(env config, seed,
+  instance)` gives each one's android_env, instance `actor * envs_per_actor + i` of the run."""
   from envs.android import bridge  # android_env is imported by android runs only
 
-  e = config.env
+  e, n = config.env, config.sebulba.envs_per_actor
   model = reward_model(config, [apps.APPS[i].name for i in apps.TASKS[e.task]])
+  snapshot = e.emulator.snapshot if e.name == "android_emulator" else ""
+  region = tuple(e.tap_region) if e.get("tap_region") else None
   envs = []
-  for i in range(config.sebulba.envs_per_actor):
-    seed = host_seed(config, actor, restarts, i)
-    envs.append(bridge.OpenAppEnv(load(e, seed), model, max_steps=e.max_steps, seed=seed))
+  try:
+    for i in range(n):
+      seed = host_seed(config, actor, restarts, i)
+      envs.append(
+        bridge.OpenAppEnv(
+          load(e, seed, max(actor, 0) * n + i),
+          model,
+          max_steps=e.max_steps,
+          seed=seed,
+          match=e.get("match", "package"),
+          snapshot=snapshot,
+          tap_region=region,
+        )
+      )
+  except BaseException:
+    for env in envs:  # emulators launched before the failure
+      env.close()
+    raise
   return host.HostEnvs(envs, frame_shape=(layout.H, layout.W, 3), name=f"actor-{actor}")
 
 
-def _load_simulator(e: ml_collections.ConfigDict, seed: int):
+def _load_simulator(e: ml_collections.ConfigDict, seed: int, instance: int):
   from envs.android import bridge, simulator
 
+  del instance  # every simulator is its own
   sim = simulator.LauncherSimulatorConfig(scale=e.scale, seed=seed, pool=e.pool)
   return bridge.load_launcher_env(sim)
 
 
-def _load_emulator(e: ml_collections.ConfigDict, seed: int):
-  from envs.android import bridge
+def emulator_settings(e: ml_collections.ConfigDict):
+  """`env.emulator` as `envs.android.emulator.EmulatorSettings` (unknown keys are an error)."""
+  from envs.android import emulator
+
+  known = {f.name for f in dataclasses.fields(emulator.EmulatorSettings)}
+  unknown = sorted(set(e.emulator) - known)
+  if unknown:
+    raise ValueError(
+      f"Bad config: env.emulator has unknown keys {unknown}; known: {sorted(known)}."
+    )
+  return emulator.EmulatorSettings(**e.emulator.to_dict())
+
+
+def _load_emulator(e: ml_collections.ConfigDict, seed: int, instance: int):
+  from envs.android import emulator, task
 
   del seed  # the emulator's layout is the AVD's
-  return bridge.load_emulator_env(e.avd_name, sdk_root=e.sdk_root, task=e.task)
+  return emulator.load_emulator_env(
+    emulator_settings(e), instance=instance, packages=task.app_packages(e.task)
+  )
 
 
 # env factory(**config.env without "name") -> Environment

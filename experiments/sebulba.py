@@ -1,4 +1,4 @@
-"""Sebulba: actor threads stepping host-side environments, one learner with the fused update.
+"""Sebulba: actors stepping host-side environments, one learner with the fused update.
 
   python -m experiments.sebulba --config=experiments/configs/android_common.py --workdir=DIR
   python -m experiments.sebulba --config=experiments/configs/android_common.py:smoke --workdir=DIR
@@ -10,7 +10,7 @@ no particular environment: each actor's batch is an `envs.base.HostEnvBatch` tha
 `OpenAppEnv`s, or any JAX environment stepped on the host), and the goals, frame shape and
 action count come from that batch. The layout of Stoix's and Cleanba's Sebulba:
 
-* `num_actors` actor threads, each stepping its own batch of `envs_per_actor` host
+* `num_actors` actors, each stepping its own batch of `envs_per_actor` host
   environments. Per step the actor runs the policy on the device for its whole batch
   (`agent.act`), steps its environments on the host, then scores all the new frames with the
   CLIP at once and applies the episode rules with the fused trainer's own
@@ -27,15 +27,21 @@ action count come from that batch. The layout of Stoix's and Cleanba's Sebulba:
   (`actor_restarts` in the metrics). After `max_actor_restarts` in all, the run stops with the
   last error.
 
+`sebulba.actors` says what an actor is: "threads" (here, sharing this process and Python's
+lock), "processes" (`experiments/sebulba_procs.py`: on this machine, parameters in shared
+memory, rollouts over pipes; a dead process is started again), or "ray"
+(`experiments/sebulba_ray.py`: Ray actors on a cluster, parameters through Ray's object store;
+a lost actor is created again). All run `Actor.collect`, and the learner is the same.
+
 Workdir as the fused trainer's (`experiments/run_io.py`): config.json, metrics.jsonl with
 TensorBoard events, checkpoints of the agent state (`--resume` continues from the latest; host
 environments start fresh episodes, so a resumed run is not bit-identical the way a fused run
 is), returns.png (VLM against ground-truth return of the training episodes), and a progress
-bar, and train.gif (the last whole episodes of actor 0's first environment). Ground truth (for
+bar, and train.gif (the last whole episodes of actor 0's first environment; actor threads
+only, as the frames of processes and Ray actors stay where they are). Ground truth (for
 android_env, the foreground activity over adb) is measured, never given to the learner.
 """
 
-import collections
 import dataclasses
 import functools
 import json
@@ -45,7 +51,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -60,39 +65,7 @@ from envs.base import HostEnvBatch
 from experiments import flags_lib, paths, registry, run_io
 from experiments import train as train_lib
 from experiments import trainer as trainer_lib
-
-
-class ParamsBox:
-  """The latest acting parameters and their version (the update that made them)."""
-
-  def __init__(self, params, version: int = 0):
-    self._lock = threading.Lock()
-    self._value = (params, version)
-
-  def set(self, params, version: int) -> None:
-    with self._lock:
-      self._value = (params, version)
-
-  def get(self):
-    with self._lock:
-      return self._value
-
-
-@dataclasses.dataclass
-class Rollout:
-  trajectory: object  # agents.types.Trajectory [T, B]
-  metrics: dict  # trainer.rollout_metrics sums
-  params_version: int  # the update whose parameters acted
-
-
-class ActorFunctions(NamedTuple):
-  """The jitted pieces of an actor's step (`actor_functions`), shared by every actor."""
-
-  init: Callable  # (reward params, first Transition [B]) -> trainer.Actor
-  act: Callable  # the agent's act: (params, key, inputs, core) -> (ActorOutput, core)
-  finish: Callable  # (reward params, actor, Transition, actions, logits, core) -> (actor, StepOut)
-  trajectory: Callable  # (initial inputs, initial core, inputs [T], outs [T]) -> Trajectory
-  metrics: Callable  # outs [T] -> rollout metric sums
+from experiments.sebulba_actor import Actor, ActorFunctions, ParamsBox, Rollout, actor_functions
 
 
 def num_updates(config: ml_collections.ConfigDict, frames: int | None = None) -> int:
@@ -144,76 +117,6 @@ def _describe(envs: HostEnvBatch) -> str:
   )
 
 
-class Actor(threading.Thread):
-  """One actor thread: a batch of host environments, the policy and the reward on the device.
-
-  `make_envs(index, restarts)` builds its batch, anew after each environment error; `envs`,
-  if given, is the batch it starts with.
-  """
-
-  RECORDED_STEPS = 96  # the last steps of the first environment, kept for the run's GIF
-
-  def __init__(self, index, trainer, make_envs, params, rollouts, stop, fns, errors, envs=None):
-    super().__init__(name=f"actor-{index}", daemon=True)
-    self.index, self.trainer, self.make_envs, self.fns = index, trainer, make_envs, fns
-    self.params, self.rollouts, self.stop, self.errors = params, rollouts, stop, errors
-    self.key = jax.random.fold_in(jax.random.key(trainer.config.seed), 1000 + index)
-    self.restarts = 0
-    self.envs = envs
-    # (frame, goal, VLM reward, ground truth, first step of an episode) of environment 0.
-    self.recent = collections.deque(maxlen=self.RECORDED_STEPS)
-
-  def run(self) -> None:
-    while not self.stop.is_set():
-      try:
-        self._run_envs()
-      except Exception as error:  # an environment failed: rebuild them and go on
-        self.restarts += 1
-        logging.exception("Actor %d: environment error (restart %d)", self.index, self.restarts)
-        print(
-          f"actor {self.index}: {type(error).__name__}: {error}; restarting its environments",
-          file=sys.stderr,
-        )
-        self.errors.put(error)
-        self.close()
-        time.sleep(min(0.1 * 2**self.restarts, 30.0))  # back off while the device recovers
-
-  def close(self) -> None:
-    if self.envs is not None:
-      self.envs.close()
-    self.envs = None
-
-  def _run_envs(self) -> None:
-    if self.envs is None:
-      self.envs = self.make_envs(self.index, self.restarts)
-    rp = self.trainer.reward_model.params
-    actor = self.fns.init(rp, self.envs.begin())
-    while not self.stop.is_set():
-      params, version = self.params.get()
-      initial_inputs, initial_core = actor.inputs, actor.core_state
-      steps, seen = [], []
-      for _ in range(self.trainer.config.unroll_length):
-        self.key, key = jax.random.split(self.key)
-        action, core = self.fns.act(params, key, actor.inputs, actor.core_state)
-        tr = self.envs.step(action.actions, actor.needs_reset)
-        actor, out = self.fns.finish(rp, actor, tr, action.actions, action.logits, core)
-        steps.append((actor.inputs, out))
-        seen.append((tr.pixels[0], tr.goal[0]))
-      inputs, outs = jax.tree.map(lambda *x: jnp.stack(x), *steps)
-      ep = outs.episode
-      pixels, goals = zip(*seen, strict=True)
-      record = (pixels, goals, ep.tracked[:, 0], ep.success[:, 0], ep.first[:, 0])
-      self.recent.extend(zip(*jax.device_get(record), strict=True))
-      traj = self.fns.trajectory(initial_inputs, initial_core, inputs, outs)
-      rollout = Rollout(traj, self.fns.metrics(outs), version)
-      while not self.stop.is_set():
-        try:
-          self.rollouts.put(rollout, timeout=0.5)
-          break
-        except queue.Full:
-          continue
-
-
 @functools.lru_cache(maxsize=1)
 def _compiled(config_json: str, envs_json: str):
   """(trainer, actor functions, learner update) of a config and its host environments
@@ -223,22 +126,6 @@ def _compiled(config_json: str, envs_json: str):
   config = ml_collections.ConfigDict(json.loads(config_json))
   trainer = make_trainer(config, e["goals"], e["num_actions"], e["goal_slots"])
   return trainer, actor_functions(trainer), learner_update(trainer.agent)
-
-
-def actor_functions(trainer) -> ActorFunctions:
-  """The jitted pieces every actor shares (compiled once for the batch size)."""
-
-  def finish(rp, actor, tr, actions, logits, core):
-    score = trainer.reward_model.score(rp, tr.pixels, tr.goal)
-    return trainer_lib.finish_step(trainer, rp, actor, tr, actions, logits, core, score)
-
-  return ActorFunctions(
-    init=jax.jit(functools.partial(trainer_lib.initial_actor, trainer)),
-    act=jax.jit(trainer.agent.act),
-    finish=jax.jit(finish),
-    trajectory=jax.jit(trainer_lib.trajectory),
-    metrics=jax.jit(trainer_lib.rollout_metrics),
-  )
 
 
 def learner_update(agent):
@@ -268,9 +155,10 @@ def train(
   workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...)
   run_io.check_workdir(workdir)
   config = trainer_lib.resolve_schedule(config, workdir if resume else None)
-  make_envs = make_envs or functools.partial(registry.make_host_envs, config)
-  first = make_envs(0, 0)
-  s, actors, stop = config.sebulba, [], threading.Event()
+  actor_kind(config)  # before anything starts
+  factory = make_envs or functools.partial(registry.make_host_envs, config)
+  first = factory(0, 0)
+  actors, fleet = [], None
   owner = checkpointer = logger = None
   try:
     check_envs(config, first)
@@ -287,25 +175,18 @@ def train(
       start, agent_state = checkpointer.restore(jax.eval_shape(lambda: agent_state))
     tracker = run_io.wandb_tracker(config, workdir)
     logger = run_io.MetricsLogger(workdir, keep_until=start if resume else None, tracker=tracker)
-    params = ParamsBox(trainer.agent.acting_params(agent_state), start)
-    rollouts, errors = queue.Queue(maxsize=s.queue_size), queue.Queue()
-    actors = [
-      Actor(i, trainer, make_envs, params, rollouts, stop, fns, errors, first if i == 0 else None)
-      for i in range(s.num_actors)
-    ]
-    for a in actors:
-      a.start()
-    learner = _Learner(config, trainer, update, params, logger, checkpointer)
+    acting = trainer.agent.acting_params(agent_state)
+    fleet = start_actors(config, trainer, fns, factory, make_envs, first, acting, start)
+    actors = fleet.actors
+    learner = _Learner(config, trainer, update, fleet.params, logger, checkpointer)
     with run_io.StopSignals() as signals:  # a second signal exits at once
       agent_state = learner.run(
-        agent_state, start, actors, rollouts, errors, signals, stop_after_updates
+        agent_state, start, actors, fleet.rollouts, fleet.errors, signals, stop_after_updates
       )
   finally:
-    stop.set()
-    for a in actors:
-      a.join(timeout=30)
-      a.close()
-    if not actors:
+    if fleet is not None:
+      fleet.close()
+    if fleet is None:
       first.close()
     for resource in (logger, checkpointer, owner):
       if resource is not None:
@@ -317,6 +198,68 @@ def train(
   if signals.signum is not None:
     print(f"Stopped at update {learner.update_no}; continue with --resume.", file=sys.stderr)
   return agent_state, rows
+
+
+@dataclasses.dataclass
+class Fleet:
+  """A run's actors and their channels to the learner: `rollouts.get(timeout)` (raises
+  queue.Empty), `params.set(params, version)`, `errors` (a queue.Queue of the actors'
+  errors), `stop.set()`."""
+
+  actors: list
+  rollouts: object
+  params: object
+  errors: queue.Queue
+  stop: object
+  shutdown: Callable | None = None
+
+  def close(self) -> None:
+    self.stop.set()
+    for a in self.actors:
+      a.join(timeout=30)
+      a.close()
+    if self.shutdown is not None:
+      self.shutdown()
+
+
+ACTOR_KINDS = ("threads", "processes", "ray")
+
+
+def actor_kind(config: ml_collections.ConfigDict) -> str:
+  """`sebulba.actors`, checked (ValueError names the choices)."""
+  kind = config.sebulba.get("actors", "threads")
+  if kind not in ACTOR_KINDS:
+    raise ValueError(f"Bad config: sebulba.actors must be one of {ACTOR_KINDS}, got {kind!r}.")
+  return kind
+
+
+def start_actors(config, trainer, fns, factory, make_envs, first, params, version) -> Fleet:
+  """Starts `sebulba.num_actors` actors of the kind `sebulba.actors` ("threads" in this process,
+  "processes" on this machine, "ray" on a Ray cluster), acting with `params` (update
+  `version`). Threads use `factory` and start with the batch `first`; processes and Ray
+  actors build their own batches with `make_envs` (None: the config's)."""
+  s, kind = config.sebulba, actor_kind(config)
+  if kind == "processes":
+    from experiments import sebulba_procs
+
+    actors, inbox, shared, stop, errors = sebulba_procs.start(config, make_envs, params, version)
+    first.close()  # the processes build their own
+    return Fleet(actors, inbox, shared, errors, stop, shutdown=shared.close)
+  if kind == "ray":
+    from experiments import sebulba_ray
+
+    actors, inbox, broadcast, stop, errors = sebulba_ray.start(config, make_envs, params, version)
+    first.close()  # the Ray actors build their own
+    return Fleet(actors, inbox, broadcast, errors, stop, shutdown=broadcast.close)
+  box, stop = ParamsBox(params, version), threading.Event()
+  rollouts, errors = queue.Queue(maxsize=s.queue_size), queue.Queue()
+  actors = [
+    Actor(i, trainer, factory, box, rollouts, stop, fns, errors, first if i == 0 else None)
+    for i in range(s.num_actors)
+  ]
+  for a in actors:
+    a.start()
+  return Fleet(actors, rollouts, box, errors, stop)
 
 
 class _Learner:
@@ -377,7 +320,8 @@ class _Learner:
       {"loss": float(learn["loss"])}, self.config.max_abs_loss, when, self.checkpointer
     )
     self.update_no += 1
-    self.params.set(self.trainer.agent.acting_params(new_state), self.update_no)
+    if self.update_no % self.config.sebulba.get("params_every_updates", 1) == 0:
+      self.params.set(self.trainer.agent.acting_params(new_state), self.update_no)
     return new_state, {**learn, **rollout.metrics}
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from android_env.proto import adb_pb2
 
-from envs.android import bridge, simulator, task
+from envs.android import bridge, emulator, simulator, task
 from envs.launcher import apps
 from envs.launcher import env as launcher_env
 from envs.launcher import oracle as launcher_oracle
@@ -111,13 +111,25 @@ def test_adb_requests_start_and_stop_apps_by_their_real_package_names(android):
     start_activity=adb_pb2.AdbRequest.StartActivity(full_activity="no.such/.App")
   )
   assert env.execute_adb_call(bad).status != adb_pb2.AdbResponse.Status.OK
+  # The reset is one shell command (android_env pauses 0.5 s after each reset step): HOME,
+  # force-stop of each goal app, the layout shuffle.
   proto = task.open_app_task(10, task.app_packages("common"))
-  assert proto.max_episode_steps == 10 and len(proto.reset_steps) == 2 + len(COMMON)
+  assert proto.max_episode_steps == 10 and len(proto.reset_steps) == 1
+  args = list(proto.reset_steps[0].adb_request.generic.args)
+  assert args.count("force-stop") == len(COMMON) and args.count(";") == len(COMMON) + 1
+  assert not task.open_app_task(10, reset=False).reset_steps  # a snapshot resets instead
+  env.execute_adb_call(start)  # the command opens nothing and closes the open app
+  reset = adb_pb2.AdbRequest(generic=adb_pb2.AdbRequest.GenericRequest(args=args))
+  env.execute_adb_call(reset)
+  assert activity(env) == simulator.LAUNCHER_ACTIVITY
 
 
 def test_goals_must_be_apps_and_a_missing_emulator_is_a_clear_error(android, tmp_path):
   env, task_env = android
   with pytest.raises(ValueError, match=r"\[.a red ball.\] are not apps of envs/launcher/apps.py"):
     bridge.OpenAppEnv(env, RewardModel(task_env._model.clip, ["a red ball", "Gmail"]))
+  settings = emulator.EmulatorSettings("Pixel_6", sdk_root=str(tmp_path), avd_home=str(tmp_path))
   with pytest.raises(FileNotFoundError, match="emulator binary .* adb .* the AVD 'Pixel_6'"):
-    bridge.load_emulator_env("Pixel_6", sdk_root=str(tmp_path), avd_home=str(tmp_path))
+    emulator.load_emulator_env(settings)
+  with pytest.raises(ValueError, match="match must be one of"):
+    bridge.OpenAppEnv(env, task_env._model, match="class")

@@ -1,46 +1,46 @@
 """`OpenAppEnv`: "Open <app>" goals with CLIP rewards on any android_env environment.
 
   env = bridge.load_launcher_env()                      # android_env + our launcher simulator
-  env = bridge.load_emulator_env("Pixel_6_API_34")      # android_env + a real emulator
+  env = emulator.load_emulator_env(EmulatorSettings(avd_name="Pixel_6_API_34"))  # an emulator
   task = bridge.OpenAppEnv(env, reward_model, max_steps=32, seed=0)
   timestep = task.reset(); timestep = task.step(action)  # a dm_env.Environment
 
 Per episode `OpenAppEnv` draws a goal among the reward model's goals (app names of
-`envs/launcher/apps.py`) and resets the android_env environment (its task's reset steps go
-HOME and close the apps). Actions are the JAX launcher's 30 (`envs.launcher.env`), in the
-shape of android_env's discrete action wrapper: a tap at the centre of each cell of a 6 x 4
-grid (android_env TOUCH then LIFT there), four swipes (TOUCH where the finger starts, TOUCH
-where it ends, LIFT), and HOME and BACK (android_env's `press_button` adb request, then a
-REPEAT step for the new screenshot). android_env's `DiscreteActionWrapper` covers only the
-taps (it has no swipes or keys, and adds noise to positions), so the mapping is ours; the
-android_env actions it sends are the package's own.
+`envs/launcher/apps.py`) and resets the android_env environment (its task's reset command goes
+HOME and closes the goal apps; or, with `snapshot`, the emulator loads that snapshot first).
+Actions are the JAX launcher's 30 (`envs.launcher.env`), in the shape of android_env's discrete
+action wrapper: a tap at the centre of each cell of a 6 x 4 grid (android_env TOUCH then LIFT
+there), four swipes (TOUCH where the finger starts, TOUCH where it ends, LIFT), and HOME and
+BACK (android_env's `press_button` adb request, then a REPEAT step for the new screenshot).
+android_env's `DiscreteActionWrapper` covers only the taps (it has no swipes or keys, and adds
+noise to positions), so the mapping is ours; the android_env actions it sends are the
+package's own.
 
-After each action the new screenshot is resized to the launcher's 120 x 64 frame (block
-average when the screen is an integer multiple, as the launcher simulator's is; otherwise a
-linear resize) and scored by the reward model's own `reward_fn` (the trainer's reward); the
-episode ends when the reward fires (termination, reward 1), at `max_steps` actions, or when
-android_env ends it (truncation). The episode rules are `envs.wrappers.dm_env_step`, the
-trainer's `episode_step`. Ground truth (the foreground activity is the goal app's, read with
-android_env's `get_current_activity` adb request) is measured into `last_success` and the
-episode statistics, and never enters the observation or the reward.
+Geometry comes from the device (`geometry.py`): each screenshot is fitted into the launcher's
+120 x 64 frame with its aspect kept (black bars where a phone is taller than the frame, no
+squashing), and the tap grid is the frame's, mapped back to the screen through the same fit
+(or a `tap_region` of the screen, e.g. a launcher's icon area). The new frame is scored by the
+reward model's own `reward_fn` (the trainer's reward); the episode ends when the reward fires
+(termination, reward 1), at `max_steps` actions, or when android_env ends it (truncation). The
+episode rules are `envs.wrappers.dm_env_step`, the trainer's `episode_step`. Ground truth
+(`success_of`: the foreground app's package is the goal app's, read with android_env's
+`get_current_activity` adb request, so a splash screen, an alias or an onboarding activity of
+the app counts; `match="activity"` asks for the exact activity) is measured into
+`last_success` and the episode statistics, and never enters the observation or the reward.
 """
-
-import functools
-import os
-import pathlib
-import tempfile
 
 import dm_env
 import jax
 import jax.numpy as jnp
 import numpy as np
-from android_env import environment, loader
+from android_env import environment
 from android_env.components import action_type, config_classes, coordinator, device_settings
 from android_env.components import task_manager as task_manager_lib
-from android_env.proto import adb_pb2
+from android_env.proto import adb_pb2, state_pb2
 from dm_env import specs
 
 from envs import wrappers
+from envs.android import geometry
 from envs.android import simulator as simulator_lib
 from envs.android import task as task_lib
 from envs.launcher import apps, layout
@@ -86,76 +86,27 @@ def load_launcher_env(
   return environment.AndroidEnv(simulator=simulator, coordinator=coord, task_manager=manager)
 
 
-def load_emulator_env(
-  avd_name: str,
-  *,
-  sdk_root: str = "~/Android/Sdk",
-  avd_home: str = "~/.android/avd",
-  emulator_path: str | None = None,
-  adb_path: str | None = None,
-  max_episode_steps: int = 0,
-  task: str = "common",
-  run_headless: bool = True,
-) -> environment.AndroidEnv:
-  """android_env on a real Android emulator (an AVD), with the "open app" task; its reset
-  steps close the apps of the launcher task `task` ("common" or "diverse").
-
-  Raises:
-    FileNotFoundError: the emulator binary, adb or the AVD is missing (the message says which
-      and how to get it) -- checked before android_env starts anything.
-  """
-  sdk = pathlib.Path(os.path.expanduser(sdk_root))
-  emulator = pathlib.Path(os.path.expanduser(emulator_path or sdk / "emulator" / "emulator"))
-  adb = pathlib.Path(os.path.expanduser(adb_path or sdk / "platform-tools" / "adb"))
-  avds = pathlib.Path(os.path.expanduser(avd_home))
-  missing = []
-  if not emulator.is_file():
-    missing.append(f"the emulator binary {emulator} (sdkmanager 'emulator')")
-  if not adb.is_file():
-    missing.append(f"adb {adb} (sdkmanager 'platform-tools')")
-  if not (avds / f"{avd_name}.ini").is_file():
-    missing.append(f"the AVD {avd_name!r} ({avds / (avd_name + '.ini')}; avdmanager create avd)")
-  if missing:
-    raise FileNotFoundError(
-      "Cannot start an Android emulator: missing " + "; ".join(missing) + ". Install the "
-      "Android SDK command-line tools, or pass sdk_root / emulator_path / adb_path / avd_home "
-      "(README, 'AndroidEnv bridge'). Without an emulator, use load_launcher_env()."
-    )
-  task_path = tempfile.NamedTemporaryFile("w", suffix=".textproto", delete=False).name
-  task_lib.write_task(task_path, max_episode_steps, task_lib.app_packages(task))
-  return loader.load(
-    config_classes.AndroidEnvConfig(
-      task=config_classes.FilesystemTaskConfig(path=task_path),
-      simulator=config_classes.EmulatorConfig(
-        emulator_launcher=config_classes.EmulatorLauncherConfig(
-          emulator_path=str(emulator),
-          android_sdk_root=str(sdk),
-          avd_name=avd_name,
-          android_avd_home=str(avds),
-          run_headless=run_headless,
-        ),
-        adb_controller=config_classes.AdbControllerConfig(adb_path=str(adb)),
-      ),
-    )
-  )
+MATCHES = ("package", "activity")
 
 
-@functools.partial(jax.jit, static_argnums=1)
-def _resize(pixels: jax.Array, shape: tuple[int, int]) -> jax.Array:
-  h, w = pixels.shape[:2]
-  x = pixels.astype(jnp.float32)
-  if h % shape[0] == 0 and w % shape[1] == 0:  # block mean: exact for integer upscaling
-    x = x.reshape(shape[0], h // shape[0], shape[1], w // shape[1], 3).mean(axis=(1, 3))
-  else:
-    x = jax.image.resize(x, (*shape, 3), "linear")
-  return jnp.clip(jnp.round(x), 0, 255).astype(jnp.uint8)
+def full_activity(activity: str) -> str:
+  """ "pkg/.Main" -> "pkg/pkg.Main": the two ways Android writes one activity, made one."""
+  package, _, name = activity.partition("/")
+  return f"{package}/{package}{name}" if name.startswith(".") else activity
+
+
+def success_of(foreground: str, goal_activity: str, match: str = "package") -> bool:
+  """Ground truth: the foreground activity (adb's "package/activity") is the goal app's:
+  any activity of its package (`match="package"`), or exactly its activity ("activity")."""
+  if match == "package":
+    return bool(foreground) and foreground.split("/")[0] == goal_activity.split("/")[0]
+  return full_activity(foreground) == full_activity(goal_activity)
 
 
 def resize_frame(pixels: np.ndarray, shape=(layout.H, layout.W)) -> np.ndarray:
-  """uint8 [H, W, 3] screenshot -> uint8 [*shape, 3] agent frame."""
-  if pixels.shape[:2] == tuple(shape):
-    return pixels
-  return np.asarray(_resize(pixels, tuple(shape)))
+  """uint8 [H, W, 3] screenshot -> uint8 [*shape, 3] agent frame, aspect kept
+  (`geometry.fit_frame`)."""
+  return geometry.fit_frame(pixels, tuple(shape))
 
 
 class OpenAppEnv(dm_env.Environment):
@@ -169,7 +120,23 @@ class OpenAppEnv(dm_env.Environment):
   num_actions = launcher_env.Launcher.num_actions
   action_names = launcher_env.ACTION_NAMES
 
-  def __init__(self, env, reward_model, *, max_steps: int = 32, seed: int = 0):
+  def __init__(
+    self,
+    env,
+    reward_model,
+    *,
+    max_steps: int = 32,
+    seed: int = 0,
+    match: str = "package",
+    snapshot: str = "",
+    tap_region=None,
+  ):
+    """`match`: ground truth by the goal app's package or its exact activity (`success_of`);
+    `snapshot`: an emulator snapshot loaded at every reset ("" for none); `tap_region`: the
+    tap grid over (top, left, bottom, right) fractions of the screen instead of the frame's
+    cells (`geometry.tap_targets`)."""
+    if match not in MATCHES:
+      raise ValueError(f"match must be one of {MATCHES}, got {match!r}.")
     names = {app.name: i for i, app in enumerate(apps.APPS)}
     unknown = [g for g in reward_model.goals if g not in names]
     if unknown:
@@ -185,6 +152,8 @@ class OpenAppEnv(dm_env.Environment):
     self._params = reward_model.params
     self._reward_fn = jax.jit(reward_model.reward_fn)
     self._rng = np.random.default_rng(seed)
+    self.match, self.snapshot, self.tap_region = match, snapshot, tap_region
+    self._box = self._taps = None  # the screen's fit in the frame, known from a screenshot
     self._goal, self._steps, self._frame = 0, 0, None
     self.last_success, self.last_probability = False, 0.0
     self.episode = wrappers.initial_stats(1)
@@ -195,7 +164,9 @@ class OpenAppEnv(dm_env.Environment):
     """Starts an episode: draws a goal, resets android_env; -> (frame, goal id, success)."""
     self._goal = int(self._rng.integers(len(self.goals)))
     self._steps, self.episode = 0, wrappers.initial_stats(1)
-    self._frame = resize_frame(self._env.reset().observation["pixels"])
+    if self.snapshot:
+      self.load_snapshot(self.snapshot)
+    self._frame = self._observe(self._env.reset().observation["pixels"])
     self.last_success, self.last_probability = self.ground_truth(), 0.0
     return self._frame, self._goal, self.last_success
 
@@ -207,7 +178,7 @@ class OpenAppEnv(dm_env.Environment):
       raise ValueError(f"action must be in [0, {self.num_actions}), got {action}.")
     timestep = self._apply(action)
     self._steps += 1
-    self._frame = resize_frame(timestep.observation["pixels"])
+    self._frame = self._observe(timestep.observation["pixels"])
     self.last_success = self.ground_truth()
     return self._frame, self.last_success, self._steps >= self.max_steps or timestep.last()
 
@@ -246,11 +217,42 @@ class OpenAppEnv(dm_env.Environment):
   def goal(self) -> int:
     return self._goal
 
-  def ground_truth(self) -> bool:
-    """Whether the foreground activity is the goal app's (android_env adb request)."""
+  @property
+  def screen(self) -> geometry.Letterbox | None:
+    """How the device's screen sits in the frame (known after the first screenshot)."""
+    return self._box
+
+  def foreground(self) -> str:
+    """The foreground activity, "package/activity" (android_env's adb request)."""
     request = adb_pb2.AdbRequest(get_current_activity=adb_pb2.AdbRequest.GetCurrentActivity())
-    response = self._env.execute_adb_call(request)
-    return response.get_current_activity.full_activity == self._activities[self._goal]
+    return self._env.execute_adb_call(request).get_current_activity.full_activity
+
+  def ground_truth(self) -> bool:
+    """Whether the foreground app is the goal's (`success_of`, by `match`)."""
+    return success_of(self.foreground(), self._activities[self._goal], self.match)
+
+  def load_snapshot(self, name: str) -> None:
+    """Loads an emulator snapshot (android_env's `load_state`).
+
+    Raises:
+      RuntimeError: the emulator could not load it (the message says why).
+    """
+    request = state_pb2.LoadStateRequest(args={"snapshot_name": name})
+    response = self._env.load_state(request)
+    if response.status != state_pb2.LoadStateResponse.Status.OK:
+      raise RuntimeError(
+        f"The emulator did not load snapshot {name!r} ({response.error_message or 'not found'}). "
+        "Save it first (emulator -avd NAME, then `adb emu avd snapshot save NAME`), or set "
+        "snapshot='' to reset by force-stopping the goal apps."
+      )
+
+  def _observe(self, pixels: np.ndarray) -> np.ndarray:
+    """The agent's frame of a screenshot; the tap targets follow the screen's size."""
+    box = geometry.letterbox(pixels.shape[:2], (layout.H, layout.W))
+    if box != self._box:
+      self._box = box
+      self._taps = geometry.tap_targets(box, layout.ROWS, layout.COLS, self.tap_region)
+    return geometry.fit_frame(pixels, (layout.H, layout.W))
 
   def _observation(self) -> dict:
     return {"pixels": self._frame, "goal": np.int32(self._goal)}
@@ -261,8 +263,7 @@ class OpenAppEnv(dm_env.Environment):
   def _apply(self, action: int) -> dm_env.TimeStep:
     """Sends one launcher action as android_env actions; returns the last timestep."""
     if action < layout.ROWS * layout.COLS:
-      row, col = divmod(action, layout.COLS)
-      x, y = (col + 0.5) / layout.COLS, (row + 0.5) / layout.ROWS
+      x, y = self._taps[action]
       steps = [(_TOUCH, x, y), (_LIFT, x, y)]
     elif action in _SWIPES:
       (x0, y0), (x1, y1) = _SWIPES[action]

@@ -11,10 +11,11 @@ the layouts and the rules are the JAX environment's. What it adds is the Android
   an "open app" task: `input keyevent KEYCODE_HOME | KEYCODE_BACK`, `am force-stop <package>`,
   `am start -n <package/activity>`, `am stack list` (the foreground activity, under each app's
   real package name from `envs/launcher/apps.py`, or the launcher's when no app is open),
-  `dumpsys input` (orientation) and `settings`; anything else answers empty, like a quiet
-  device. The broadcast `am broadcast -a <SHUFFLE_ACTION>` draws a fresh layout (home pages,
-  dock, drawer order, wallpaper), which the task's reset steps send; a real phone has no
-  receiver for it and ignores it.
+  `dumpsys input` (orientation), `wm size` and `settings`, several in one shell command when
+  `;` separates them (the task's reset sends one such command); anything else answers empty,
+  like a quiet device. The broadcast `am broadcast -a <SHUFFLE_ACTION>` draws a fresh layout
+  (home pages, dock, drawer order, wallpaper), which the task's reset command sends; a real
+  phone has no receiver for it and ignores it.
 """
 
 import dataclasses
@@ -126,6 +127,11 @@ class LauncherSimulator(base_simulator.BaseSimulator):
     return self._state
 
   @property
+  def screen_shape(self) -> tuple[int, int]:
+    """(height, width) of the screen in pixels."""
+    return layout.H * self._config.scale, layout.W * self._config.scale
+
+  @property
   def foreground_activity(self) -> str:
     app = int(self._state.app)
     return LAUNCHER_ACTIVITY if app == launcher_env.NO_APP else apps.APPS[app].activity
@@ -138,7 +144,7 @@ class LauncherSimulator(base_simulator.BaseSimulator):
     self._state = self._step(jax.random.key(0), self._state, action)
 
   def _gesture(self, x0: int, y0: int, x1: int, y1: int) -> None:
-    height, width = layout.H * self._config.scale, layout.W * self._config.scale
+    height, width = self.screen_shape
     dx, dy = (x1 - x0) / width, (y1 - y0) / height
     limit = self._config.swipe_fraction
     if abs(dx) <= limit and abs(dy) <= limit:
@@ -151,42 +157,55 @@ class LauncherSimulator(base_simulator.BaseSimulator):
       self._act(launcher_env.SWIPE_UP if dy < 0 else launcher_env.SWIPE_DOWN)
 
   def adb(self, args: list[str]) -> bytes:
-    """Answers one adb command as a phone running the launcher would."""
+    """Answers one adb command as a phone running the launcher would (`;` separates device
+    shell commands)."""
     with self._lock:
       if args[:1] != ["shell"]:
         return b""
-      cmd = [a for a in args[1:] if a]  # `am start` passes '' when not force-stopping
-      if cmd[:2] == ["input", "keyevent"]:
-        key = {"KEYCODE_HOME": launcher_env.HOME, "KEYCODE_BACK": launcher_env.BACK}
-        if cmd[2] in key:
-          self._act(key[cmd[2]])
-        return b""
-      if cmd[:2] == ["am", "force-stop"]:
-        if PACKAGES.get(cmd[2]) == int(self._state.app):
-          self._state = self._state.replace(app=np.int32(launcher_env.NO_APP))
-        return b""
-      if cmd[:2] == ["am", "start"]:
-        activity = cmd[cmd.index("-n") + 1] if "-n" in cmd else ""
-        if activity not in ACTIVITIES:
-          return f"Error: Activity class {{{activity}}} does not exist.".encode()
-        self._state = self._state.replace(
-          app=np.int32(ACTIVITIES[activity]), from_drawer=np.bool_(False)
-        )
-        return f"Starting: Intent {{ cmp={activity} }}\nStatus: ok".encode()
-      if cmd[:2] == ["am", "broadcast"]:
-        if "-a" in cmd and cmd[cmd.index("-a") + 1] == SHUFFLE_ACTION:
-          self._shuffle()
-        return b"Broadcast completed: result=0"
-      if cmd[:3] == ["am", "stack", "list"]:
-        activity, scale = self.foreground_activity, self._config.scale
-        return (
-          f"RootTask id=1 bounds=[0,0][{layout.W * scale},{layout.H * scale}]"
-          f" displayId=0 userId=0\n  taskId=1: {activity} visible=true "
-          f"topActivity=ComponentInfo{{{activity}}}"
-        ).encode()
-      if cmd[:2] == ["dumpsys", "input"]:
-        return b" SurfaceOrientation: 0"
+      words = [a for a in args[1:] if a]  # `am start` passes '' when not force-stopping
+      commands, current = [], []
+      for word in words + [";"]:
+        if word == ";":
+          commands, current = commands + [current], []
+        else:
+          current.append(word)
+      return b"\n".join(self._shell(cmd) for cmd in commands if cmd)
+
+  def _shell(self, cmd: list[str]) -> bytes:
+    if cmd[:2] == ["input", "keyevent"]:
+      key = {"KEYCODE_HOME": launcher_env.HOME, "KEYCODE_BACK": launcher_env.BACK}
+      if cmd[2] in key:
+        self._act(key[cmd[2]])
       return b""
+    if cmd[:2] == ["am", "force-stop"]:
+      if PACKAGES.get(cmd[2]) == int(self._state.app):
+        self._state = self._state.replace(app=np.int32(launcher_env.NO_APP))
+      return b""
+    if cmd[:2] == ["am", "start"]:
+      activity = cmd[cmd.index("-n") + 1] if "-n" in cmd else ""
+      if activity not in ACTIVITIES:
+        return f"Error: Activity class {{{activity}}} does not exist.".encode()
+      self._state = self._state.replace(
+        app=np.int32(ACTIVITIES[activity]), from_drawer=np.bool_(False)
+      )
+      return f"Starting: Intent {{ cmp={activity} }}\nStatus: ok".encode()
+    if cmd[:2] == ["am", "broadcast"]:
+      if "-a" in cmd and cmd[cmd.index("-a") + 1] == SHUFFLE_ACTION:
+        self._shuffle()
+      return b"Broadcast completed: result=0"
+    if cmd[:3] == ["am", "stack", "list"]:
+      activity, (height, width) = self.foreground_activity, self.screen_shape
+      return (
+        f"RootTask id=1 bounds=[0,0][{width},{height}]"
+        f" displayId=0 userId=0\n  taskId=1: {activity} visible=true "
+        f"topActivity=ComponentInfo{{{activity}}}"
+      ).encode()
+    if cmd[:2] == ["dumpsys", "input"]:
+      return b" SurfaceOrientation: 0"
+    if cmd[:2] == ["wm", "size"]:
+      height, width = self.screen_shape
+      return f"Physical size: {width}x{height}".encode()
+    return b""
 
 
 class LauncherAdb(adb_controller.AdbController):

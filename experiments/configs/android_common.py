@@ -5,12 +5,16 @@
 
 `env.name` picks the host environments (`experiments/registry.py`, `HOST_ENVS`):
 "android_launcher" runs android_env on our launcher simulator (no emulator needed);
-"android_emulator" with `env.avd_name` (and `env.sdk_root`) runs it on a real emulator
-(docs/android.md). `:host` runs the actors on the JAX launcher itself (`envs.host.JaxEnvBatch`:
-one jitted step per actor step, no android_env), the Sebulba layout at the launcher's own
-speed. Reward and agent are `launcher_common.py`'s (VLM reward only, template D, the bundled
-phone CLIP; cnn torso with spatial FiLM and the tap-grid head); ground truth is measured from
-the foreground activity over adb.
+"android_emulator" runs it on real emulators, `env.emulator` (`EmulatorSettings` of
+envs/android/emulator.py: the AVD, read-only instances one per environment, or `attach` to
+running ones; snapshot, gpu_mode, kvm_device, interaction_rate_sec; docs/android.md).
+`env.match` is the ground truth: the goal app's "package" (any of its activities) or exact
+"activity"; `env.tap_region` (top, left, bottom, right screen fractions) puts the tap grid on
+a real launcher's icon area instead of the frame's cells. `:host` runs the actors on the JAX
+launcher itself (`envs.host.JaxEnvBatch`: one jitted step per actor step, no android_env), the
+Sebulba layout at the launcher's own speed. Reward and agent are `launcher_common.py`'s (VLM
+reward only, template D, the bundled phone CLIP; cnn torso with spatial FiLM and the tap-grid
+head); ground truth is measured from the foreground app over adb.
 """
 
 import ml_collections
@@ -31,8 +35,19 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       max_steps=32,
       scale=4,  # the simulator's screenshots: 480 x 256
       pool=0,
-      avd_name="",  # android_emulator only
-      sdk_root="~/Android/Sdk",
+      match="package",
+      tap_region=None,
+      emulator=dict(  # android_emulator only
+        avd_name="",
+        sdk_root="~/Android/Sdk",
+        avd_home="~/.android/avd",
+        snapshot="",
+        gpu_mode="swangle_indirect",
+        kvm_device="/dev/kvm",
+        read_only=True,
+        interaction_rate_sec=0.0,
+        attach="",
+      ),
     )
   )
   c.sebulba = base.sebulba()

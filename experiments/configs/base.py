@@ -83,8 +83,13 @@ def sebulba(**overrides) -> ml_collections.ConfigDict:
   """Sebulba's keys (`config.sebulba`, experiments/sebulba.py), with `overrides`."""
   s = ml_collections.ConfigDict(
     dict(
+      actors="threads",  # or "processes" (this machine), "ray" (a Ray cluster)
       num_actors=2,
       envs_per_actor=8,
+      params_every_updates=1,  # the learner publishes acting parameters this often
+      actor_platform="",  # processes / Ray: JAX_PLATFORMS of the actors ("cpu"); "" inherits
+      ray_address="",  # ray: the cluster's address ("auto" on a cluster node); "" starts one
+      ray_actor_cpus=1,  # ray: CPUs Ray reserves for each actor
       queue_size=2,  # rollouts waiting for the learner; actors block beyond it
       max_actor_restarts=20,  # environment errors in all before the run stops
       log_every_updates=5,

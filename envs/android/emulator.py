@@ -19,12 +19,10 @@ comes back to the saved home screen with every app closed. Without one, a reset 
 shell command: HOME, then `am force-stop` of the task's goal apps (`task.py`).
 """
 
-import ctypes
 import dataclasses
 import os
 import pathlib
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -194,15 +192,23 @@ def launch_environment(settings: EmulatorSettings) -> dict[str, str]:
   }
 
 
-# libc's prctl, loaded here rather than in the forked child (no dynamic loading after a fork).
-_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+# Run by a fresh interpreter between the fork and the emulator: it asks Linux to end it when
+# its parent (the launching thread) dies (PR_SET_PDEATHSIG, kept across exec), gives up if
+# that parent is already gone, and becomes the emulator. Nothing runs in the forked child of
+# the launching process itself, whose other threads (JAX's) make code there unsafe.
+_DIE_WITH_PARENT = (
+  "import ctypes, os, signal, sys; "
+  "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM); "
+  "os.getppid() == int(sys.argv[1]) or sys.exit(1); "
+  "os.execvp(sys.argv[2], sys.argv[2:])"
+)
 
 
-def _die_with_parent() -> None:
-  """In a launched emulator, before it runs: Linux ends it when the process (thread) that
-  launched it dies, so a killed actor leaves no emulator holding its ports."""
-  if _PRCTL is not None:
-    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def _dying_with_parent(command: list[str]) -> list[str]:
+  """`command` launched so that it ends with the process that launches it (on Linux)."""
+  if not sys.platform.startswith("linux"):
+    return list(command)
+  return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
 
 
 class EmulatorProcess:
@@ -222,11 +228,10 @@ class EmulatorProcess:
     self.log_path = pathlib.Path(log_dir) / f"{ports.serial}.log"
     self._log = open(self.log_path, "wb")
     self._process = subprocess.Popen(
-      self.command,
+      _dying_with_parent(self.command),
       env=launch_environment(settings),
       stdout=self._log,
       stderr=self._log,
-      preexec_fn=_die_with_parent,
     )
     self._wait_for_grpc(settings.boot_timeout_s)
 

@@ -364,7 +364,6 @@ def run(
   saved config (only `RESUMABLE_KEYS` may change); resuming a finished run changes nothing
   and returns its summary."""
   workdir = paths.as_path(config.workdir)  # a local folder, or a cloud URI (gs://...)
-  run_io.check_workdir(workdir)
   owner = distributed.run_on_main(
     lambda: run_io.Workdir(
       workdir,

@@ -83,15 +83,10 @@ class Workdir:
     resumable: Sequence[str] = RESUMABLE_KEYS,
     unchecked_config: bool = False,
   ):
-    if resume and restart:
-      raise ValueError(
-        "--resume and --restart contradict each other: --resume continues the run in the "
-        "workdir, --restart moves it aside and starts over. Pass one of them."
-      )
     self.path = as_path(path)
     self.resumable = tuple(resumable)
     self.moved_to, self._lock = None, None
-    check_workdir(self.path)
+    check_workdir(self.path, resume, restart)
     if resume:
       self._check_resumable()  # before anything is written: a failed resume leaves no files
     self.path.mkdir(parents=True, exist_ok=True)
@@ -192,9 +187,15 @@ class Workdir:
       self._lock.close()
 
 
-def check_workdir(path: Path) -> None:
-  """Refuses, with what to do, a local workdir that is a file, lies under a file, or cannot be
-  written (checked before anything is created)."""
+def check_workdir(path: Path, resume: bool = False, restart: bool = False) -> None:
+  """Refuses, with what to do, --resume with --restart, and a local workdir that is a file,
+  lies under a file, or cannot be written (checked before anything is created; entry points
+  call it before compiling, `Workdir` again when it takes the folder)."""
+  if resume and restart:
+    raise ValueError(
+      "--resume and --restart contradict each other: --resume continues the run in the "
+      "workdir, --restart moves it aside and starts over. Pass one of them."
+    )
   if not is_local(path):
     return
   local = pathlib.Path(os.fspath(path))

@@ -153,7 +153,7 @@ def train(
   resume.
   """
   workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...)
-  run_io.check_workdir(workdir)
+  run_io.check_workdir(workdir, resume, restart)
   config = trainer_lib.resolve_schedule(config, workdir if resume else None)
   actor_kind(config)  # before anything starts
   factory = make_envs or functools.partial(registry.make_host_envs, config)

@@ -183,12 +183,7 @@ def train(
       (`check_memory`), before the workdir is taken.
   """
   workdir = paths.as_path(workdir)  # a local folder, or a cloud URI (gs://...) kept as one
-  run_io.check_workdir(workdir)
-  if resume and restart:
-    raise ValueError(
-      "--resume and --restart contradict each other: --resume continues the run in the "
-      "workdir, --restart moves it aside and starts over. Pass one of them."
-    )
+  run_io.check_workdir(workdir, resume, restart)
   with run_io.StopSignals() as stop:
     if run is None:
       run = Run(trainer_lib.resolve_schedule(config, workdir if resume else None))
